@@ -1,0 +1,60 @@
+"""create_app(): the one FastAPI application serving the API, the pages and health checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from openward import __version__
+from openward.audit import api as audit_api
+from openward.config import Settings, get_settings
+from openward.core import problems
+from openward.core.middleware import RequestContextMiddleware
+from openward.core.permissions import undeclared_routes
+from openward.db import create_engine, session_factory
+from openward.health import router as health_router
+from openward.identity import api as identity_api
+from openward.reports import api as reports_api
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.resolved_secret_key()  # refuse to start without a usable key
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="OpenWard",
+        version=__version__,
+        summary="Hospital management: patients, scheduling, clinical care, pharmacy, wards.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+
+    app.add_middleware(RequestContextMiddleware)
+    problems.install(app)
+
+    app.include_router(health_router)
+    app.include_router(identity_api.router)
+    app.include_router(audit_api.router)
+    app.include_router(reports_api.router)
+
+    from openward.web import install as install_web
+
+    install_web(app)
+
+    missing = undeclared_routes(app.routes)
+    if missing:  # default deny: a route without a declared permission is a bug
+        raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
+    return app

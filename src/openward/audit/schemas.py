@@ -1,0 +1,46 @@
+"""Audit trail API shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_username: str
+    actor_role: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    patient_id: int | None
+    ip: str | None
+    user_agent: str | None
+    outcome: str
+    reason: str | None
+    detail: dict[str, Any] | None
+    hash: str
+
+    @field_validator("detail", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class AuditList(BaseModel):
+    items: list[AuditEventOut]
+    total: int
+
+
+class ChainOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_id: int | None
+    problem: str | None

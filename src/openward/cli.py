@@ -1,0 +1,201 @@
+"""The `openward` command: serve, database, users, demo data and the audit check."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from openward.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(help="OpenWard hospital management system.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+        settings.resolved_secret_key()
+    except ConfigError as exc:
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return settings
+
+
+async def _run_in_session(settings: Settings, work):  # noqa: ANN001, ANN202
+    from openward.db import create_engine, session_factory, session_scope
+
+    engine = create_engine(settings)
+    try:
+        async with session_scope(session_factory(engine)) as db:
+            return await work(db)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web processes (PostgreSQL for more than 1).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the web UI and the API."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        console.print("[yellow]SQLite is single-writer: serving with 1 worker. Use PostgreSQL "
+                      "for several web processes.[/yellow]")
+        workers = 1
+    console.print(f"OpenWard on [bold]http://{host}:{port}[/bold]")
+    uvicorn.run(
+        "openward.asgi:app", host=host, port=port, workers=workers, reload=reload,
+        proxy_headers=True, log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    from openward.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"Database schema is at [bold]{revision}[/bold].")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at and the newest one."""
+    from sqlalchemy import text
+
+    from openward.migrate import head_revision
+
+    async def work(db):  # noqa: ANN001, ANN202
+        try:
+            return await db.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:
+            return None
+
+    current = asyncio.run(_run_in_session(_settings(), work))
+    console.print(f"current: {current or 'empty database'}   head: {head_revision()}")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str | None, typer.Option(help="Omit to generate a strong one.")] = None,
+    full_name: Annotated[str, typer.Option(help="Name shown in the UI.")] = "Administrator",
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+) -> None:
+    """Create an administrator account."""
+    from openward.core.actors import Actor
+    from openward.core.errors import DomainError
+    from openward.identity import schemas
+    from openward.identity import service as identity_service
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(15)
+    settings = _settings()
+
+    async def work(db):  # noqa: ANN001, ANN202
+        data = schemas.UserCreate(username=username, password=password, full_name=full_name,
+                                  email=email, role="admin")
+        return await identity_service.create_user(db, Actor.system("cli"), data)
+
+    try:
+        user = asyncio.run(_run_in_session(settings, work))
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Created administrator [bold]{user.username}[/bold] (id {user.id}).")
+    if generated:
+        console.print(f"Password (shown once, store it safely): [bold]{password}[/bold]")
+
+
+@app.command()
+def demo(
+    credentials_file: Annotated[
+        Path | None, typer.Option(help="Where to keep the demo logins (default: beside the DB).")
+    ] = None,
+) -> None:
+    """Load demo users for every role (and their records); prints the logins."""
+    from openward.demo import DEMO_ACCOUNTS, load_demo
+
+    settings = _settings()
+    target = credentials_file or demo_credentials_path(settings)
+    with Progress(console=console) as progress:
+        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS))
+
+        def advance(_name: str) -> None:
+            progress.advance(task)
+
+        logins = asyncio.run(load_demo(settings, advance))
+    if logins:
+        lines = [f"{role}\t{username}\t{password}" for role, username, password in logins]
+        target.touch(mode=0o600)
+        target.write_text("# OpenWard demo logins (role, username, password)\n"
+                          + "\n".join(lines) + "\n")
+    print_demo_logins(target)
+
+
+def demo_credentials_path(settings: Settings) -> Path:
+    db_file = settings.sqlite_path or Path("openward")
+    return db_file.with_name(db_file.name + ".demo-logins")
+
+
+def print_demo_logins(path: Path) -> None:
+    if not path.exists():
+        console.print("No demo logins recorded (the demo data was loaded elsewhere).")
+        return
+    table = Table(title="Demo logins")
+    for column in ("role", "username", "password"):
+        table.add_column(column)
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#"):
+            table.add_row(*line.split("\t"))
+    console.print(table)
+
+
+@app.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo logins again."""
+    print_demo_logins(demo_credentials_path(_settings()))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 naming the first broken row."""
+    from openward.core import audit
+
+    check = asyncio.run(_run_in_session(_settings(), audit.verify_chain))
+    if check.ok:
+        console.print(f"[green]Audit trail intact:[/green] {check.checked} events verified.")
+        return
+    console.print(
+        f"[red]Audit trail broken at event id {check.broken_id}:[/red] {check.problem} "
+        f"({check.checked} events before it verified)."
+    )
+    raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="openward")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Roles map to named permissions; routes declare permissions, never role names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+
+from openward.config import ROLES
+
+# Every signed-in person may use their own account (me, logout, MFA set-up, dashboard).
+SELF = "account:self"
+
+_STAFF = ("admin", "receptionist", "nurse", "doctor", "pharmacist", "lab_technician",
+          "radiologist", "billing")
+
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    SELF: ROLES,
+    "dashboard:view": ROLES,
+    "users:manage": ("admin",),
+    "audit:read": ("admin",),
+    "patients:read": ("admin", "receptionist", "nurse", "doctor"),
+    "patients:write": ("admin", "receptionist", "nurse"),
+    "patients:self": ("patient",),
+    "staff:directory": _STAFF,
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    role: frozenset(perm for perm, roles in PERMISSIONS.items() if role in roles) for role in ROLES
+}
+
+PERMISSION_ATTR = "__openward_permission__"
+PUBLIC = "public"
+
+
+def has_permission(role: str, permission: str) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def _walk(dependant: Any) -> Iterator[Any]:
+    for dep in getattr(dependant, "dependencies", ()):
+        yield dep.call
+        yield from _walk(dep)
+
+
+def declared_permission(route: Any) -> str | None:
+    """The permission (or PUBLIC) a route declares through its dependencies; None if none."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    for call in _walk(dependant):
+        marker = getattr(call, PERMISSION_ATTR, None)
+        if marker is not None:
+            return marker
+    return None
+
+
+# Framework routes that are public by nature: the API contract, its docs, static files.
+FRAMEWORK_PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+STATIC_PREFIX = "/static"
+
+
+def all_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route the app serves, with included routers expanded."""
+    yield from iter_route_contexts(list(routes))
+
+
+def undeclared_routes(routes: Iterable[Any]) -> list[str]:
+    """Routes (methods path) that declare no permission: default deny makes them a bug."""
+    missing = []
+    for route in all_routes(routes):
+        path = getattr(route, "path", "?")
+        if getattr(route, "dependant", None) is None and (
+            path in FRAMEWORK_PUBLIC_PATHS or path == STATIC_PREFIX
+            or path.startswith(STATIC_PREFIX + "/")
+        ):
+            continue
+        if declared_permission(route) is None:
+            methods = ",".join(sorted(getattr(route, "methods", None) or ["*"]))
+            missing.append(f"{methods} {path}")
+    return missing

@@ -1,0 +1,94 @@
+"""Passwords (argon2id), signed access tokens (JWT), opaque tokens and TOTP codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+import pyotp
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from openward.db import utcnow
+
+_password_hash = PasswordHash((Argon2Hasher(),))
+# A hash to verify against when the username is unknown, so timing does not tell.
+_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
+
+JWT_ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if not password_hash:
+        _password_hash.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _password_hash.verify(password, password_hash)
+    except Exception:  # a malformed stored hash never signs anyone in
+        return False
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What we store for an opaque token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def encode_jwt(
+    secret: str, subject: str, purpose: str, lifetime: timedelta, **claims: Any
+) -> tuple[str, datetime]:
+    now = utcnow()
+    expires = now + lifetime
+    payload = {
+        "sub": subject,
+        "typ": purpose,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": uuid.uuid4().hex,
+        **claims,
+    }
+    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM), expires
+
+
+def decode_jwt(secret: str, token: str, purpose: str) -> dict[str, Any] | None:
+    """The claims of a valid, unexpired token of this purpose; None otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub", "typ"]}
+        )
+    except jwt.PyJWTError:
+        return None
+    if claims.get("typ") != purpose:
+        return None
+    return claims
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, account: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    code = "".join(ch for ch in code if ch.isdigit())
+    if len(code) != 6:
+        return False
+    return pyotp.TOTP(secret).verify(code, valid_window=1)

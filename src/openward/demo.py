@@ -1,0 +1,68 @@
+"""Demo data: one account for every role, each with a freshly generated password."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+
+from openward.config import Settings
+from openward.core.actors import Actor
+from openward.db import create_engine, session_factory, session_scope
+from openward.identity import schemas
+from openward.identity import service as identity_service
+from openward.identity.models import User
+
+# role, username, full name, e-mail
+DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
+    ("admin", "admin", "Amara Okafor", "admin@demo.openward.org"),
+    ("receptionist", "reception", "Rosa Delgado", "reception@demo.openward.org"),
+    ("nurse", "nurse", "Nadia Haddad", "nurse@demo.openward.org"),
+    ("doctor", "doctor", "Dr. David Mensah", "doctor@demo.openward.org"),
+    ("pharmacist", "pharmacist", "Priya Raman", "pharmacy@demo.openward.org"),
+    ("lab_technician", "labtech", "Lars Nilsson", "lab@demo.openward.org"),
+    ("radiologist", "radiologist", "Dr. Rina Sato", "radiology@demo.openward.org"),
+    ("billing", "billing", "Bilal Chaudhry", "billing@demo.openward.org"),
+    ("patient", "patient", "Paula Fischer", "paula.fischer@example.org"),
+]
+
+
+def demo_password() -> str:
+    return "demo-" + secrets.token_urlsafe(9)
+
+
+async def load_demo(
+    settings: Settings, progress: Callable[[str], None] = lambda _name: None
+) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet; returns (role, username, password)."""
+    created: list[tuple[str, str, str]] = []
+    engine = create_engine(settings)
+    actor = Actor.system("demo")
+    try:
+        async with session_scope(session_factory(engine)) as db:
+            for role, username, full_name, email in DEMO_ACCOUNTS:
+                progress(username)
+                if await db.scalar(select(User.id).where(User.username == username)):
+                    continue
+                password = demo_password()
+                if role == "patient":
+                    await identity_service.register_patient(
+                        db, actor,
+                        schemas.RegisterPatientIn(
+                            username=username, password=password, full_name=full_name,
+                            email=email, phone="+44 20 7946 0011",
+                            date_of_birth=date(1984, 3, 14), sex="female",
+                        ),
+                    )
+                else:
+                    await identity_service.create_user(
+                        db, actor,
+                        schemas.UserCreate(username=username, password=password,
+                                           full_name=full_name, email=email, role=role),
+                    )
+                created.append((role, username, password))
+    finally:
+        await engine.dispose()
+    return created

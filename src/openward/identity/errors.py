@@ -1,0 +1,102 @@
+"""Identity's domain errors, each with the stable code clients rely on."""
+
+from __future__ import annotations
+
+from openward.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidCredentials,
+    InvalidToken,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+
+class AccountLocked(DomainError):
+    status = 429
+    code = "account_locked"
+    title = "Too many failed sign-ins: this account is locked for a while"
+    keep_writes = True
+
+
+class AccountPending(PermissionDenied):
+    code = "account_pending"
+    title = "This account is waiting for an administrator's approval"
+
+
+class AccountDisabled(PermissionDenied):
+    code = "account_disabled"
+    title = "This account has been deactivated"
+
+
+class MfaCodeInvalid(InvalidCredentials):
+    code = "mfa_invalid"
+    title = "The verification code is wrong or has expired"
+
+
+class MfaNotSetUp(Conflict):
+    code = "mfa_not_set_up"
+    title = "Start the second-factor set-up first"
+
+
+class RefreshTokenReused(InvalidToken):
+    code = "refresh_token_reused"
+    title = "This refresh token was already used; every session from that sign-in is revoked"
+
+
+class SessionExpired(DomainError):
+    status = 401
+    code = "session_expired"
+    title = "Your session has ended"
+    keep_writes = True
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "No such user"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    title = "That username is already in use"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    title = "That e-mail address is already in use"
+
+
+class WeakPassword(ValidationFailed):
+    code = "weak_password"
+    title = "The password does not meet the policy"
+
+
+class InvalidUsername(ValidationFailed):
+    code = "invalid_username"
+    title = (
+        "Usernames are 3-150 characters: letters, digits and . _ - @, starting with a letter "
+        "or digit"
+    )
+
+
+class WrongCurrentPassword(ValidationFailed):
+    code = "wrong_current_password"
+    title = "The current password is not right"
+
+
+class PasswordsDiffer(ValidationFailed):
+    code = "passwords_differ"
+    title = "The two new passwords are not the same"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    title = "The hospital must keep at least one active administrator"
+
+
+__all__ = [
+    "AccountDisabled", "AccountLocked", "AccountPending", "EmailTaken", "InvalidCredentials",
+    "InvalidToken", "InvalidUsername", "LastAdmin", "MfaCodeInvalid", "MfaNotSetUp",
+    "PasswordsDiffer", "RefreshTokenReused", "SessionExpired", "UserNotFound", "UsernameTaken", "WeakPassword", "WrongCurrentPassword",
+]

@@ -1,0 +1,32 @@
+"""The password policy every account follows, with messages a person can act on."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+
+MIN_LENGTH = 10
+
+
+@lru_cache
+def _common_passwords() -> frozenset[str]:
+    text = files("openward.identity").joinpath("common_passwords.txt").read_text()
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def policy_problem(password: str, username: str) -> str | None:
+    """Why this password is not acceptable, or None when it is."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    lowered = password.lower()
+    name = username.strip().lower()
+    if name and (name in lowered or lowered in name):
+        return "The password must not contain the username."
+    stem = re.sub(r"[\d\W_]+$", "", lowered)
+    common = _common_passwords()
+    if lowered in common or stem in common or len(set(lowered)) <= 2:
+        return "This password is too common and easy to guess; choose a less predictable one."
+    return None

@@ -1,0 +1,169 @@
+"""Identity API shapes: what comes in and what goes out (never a hash or a secret)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from openward.config import ROLES
+
+Role = Literal[
+    "admin", "receptionist", "nurse", "doctor", "pharmacist", "lab_technician",
+    "radiologist", "billing", "patient",
+]
+StaffRole = Literal[
+    "receptionist", "nurse", "doctor", "pharmacist", "lab_technician", "radiologist", "billing",
+]
+Sex = Literal["female", "male", "other", "unknown"]
+
+assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class LoginIn(_In):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class MfaIn(_In):
+    mfa_token: str = Field(min_length=1)
+    code: str = Field(min_length=6, max_length=10)
+
+
+class RefreshIn(_In):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class UserBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+
+class UserOut(UserBrief):
+    email: str | None
+    phone: str | None
+    is_active: bool
+    is_approved: bool
+    totp_enabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    locked: bool = False
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    user: UserBrief
+
+
+class MfaChallengeOut(BaseModel):
+    mfa_required: Literal[True] = True
+    mfa_setup_required: bool = Field(
+        default=False,
+        description="True when the role requires a second factor the user has not set up yet: "
+        "call /auth/mfa/setup and /auth/mfa/enable with this mfa_token.",
+    )
+    mfa_token: str
+    expires_in: int
+
+
+class MfaSetupIn(_In):
+    mfa_token: str | None = Field(default=None, description="Only when enrolling during sign-in.")
+
+
+class MfaSetupOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class MfaEnableIn(_In):
+    code: str = Field(min_length=6, max_length=10)
+    mfa_token: str | None = Field(default=None, description="Only when enrolling during sign-in.")
+
+
+class MfaEnabledOut(BaseModel):
+    totp_enabled: Literal[True] = True
+    tokens: TokenOut | None = Field(default=None, description="Given when enrolling at sign-in.")
+
+
+class UserCreate(_In):
+    username: str = Field(min_length=3, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+    full_name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    role: Role
+
+    _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+
+
+class UserUpdate(_In):
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+
+    _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+
+
+class DeactivateIn(_In):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class UserList(BaseModel):
+    items: list[UserOut]
+    total: int
+
+
+class RegisterPatientIn(_In):
+    username: str = Field(min_length=3, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+    full_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    date_of_birth: date
+    sex: Sex
+
+    _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+
+
+class RegisteredPatientOut(BaseModel):
+    id: int = Field(description="The new user's id.")
+    username: str
+    patient_id: int
+    mrn: str
+
+
+class RegisterStaffIn(_In):
+    username: str = Field(min_length=3, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+    full_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
+    phone: str | None = Field(default=None, max_length=40)
+    role: StaffRole
+
+    _blank = field_validator("phone", mode="before")(_blank_to_none)
+
+
+class RegisteredStaffOut(BaseModel):
+    id: int
+    username: str
+    role: StaffRole
+    status: Literal["pending_approval"] = "pending_approval"
+    detail: str = "An administrator must approve this account before it can sign in."

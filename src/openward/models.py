@@ -1,0 +1,9 @@
+"""Imports every domain's models so Alembic and the tests see the whole schema."""
+
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    from openward.core import audit  # noqa: F401
+    from openward.identity import models as identity_models  # noqa: F401
+    from openward.patients import models as patients_models  # noqa: F401

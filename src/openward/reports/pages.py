@@ -1,0 +1,28 @@
+"""Each role's landing page: its dashboard with real figures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+
+from openward.core.actors import Actor
+from openward.identity.access import DB, require
+from openward.reports import service as reports_service
+from openward.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dashboard")
+async def dashboard_page(
+    request: Request, actor: Annotated[Actor, require("dashboard:view")], db: DB
+):
+    data = await reports_service.dashboard(db, request.app.state.settings, actor)
+    figures = data["figures"]
+    per_role = figures.get("users_per_role") or {}
+    biggest = max(per_role.values(), default=0) or 1
+    bars = [
+        (role, count, int(round(count * 20 / biggest)) * 5) for role, count in per_role.items()
+    ]
+    return render(request, "reports/dashboard.html", {"data": data, "bars": bars})

@@ -1,0 +1,46 @@
+// Automatic sign-out after inactivity (shared ward computers), with a one-minute warning.
+// Activity in the page also keeps the server-side session alive (at most once a minute).
+(function () {
+  "use strict";
+  var idleSeconds = parseInt(document.body.dataset.idleSeconds || "0", 10);
+  if (!idleSeconds) { return; }
+  var warnAt = Math.max(idleSeconds - 60, Math.floor(idleSeconds * 0.8));
+  var lastActivity = Date.now();
+  var lastPing = Date.now();
+  var warning = document.getElementById("idle-warning");
+  var countdown = document.getElementById("idle-countdown");
+
+  function activity() {
+    lastActivity = Date.now();
+    if (warning) { warning.classList.add("d-none"); }
+    if (Date.now() - lastPing > 60000) {
+      lastPing = Date.now();
+      fetch("/session/keepalive", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { if (r.status === 401) { window.location.reload(); } })
+        .catch(function () {});
+    }
+  }
+  ["mousedown", "keydown", "scroll", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, activity, { passive: true });
+  });
+  var stay = document.getElementById("idle-stay");
+  if (stay) { stay.addEventListener("click", function () { lastPing = 0; activity(); }); }
+
+  setInterval(function () {
+    var idle = (Date.now() - lastActivity) / 1000;
+    if (idle >= idleSeconds) {
+      var form = document.getElementById("logout-form");
+      if (form) { form.elements.reason.value = "idle"; form.submit(); }
+    } else if (idle >= warnAt && warning) {
+      warning.classList.remove("d-none");
+      if (countdown) { countdown.textContent = String(Math.ceil(idleSeconds - idle)); }
+    }
+  }, 1000);
+})();
+
+// Confirmation for destructive buttons: <button data-confirm="Really?">.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var message = button && button.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) { event.preventDefault(); }
+});

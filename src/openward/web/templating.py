@@ -1,0 +1,86 @@
+"""Jinja2 set-up shared by every domain's pages: one layout, role-aware navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from openward import __version__
+from openward.core.actors import Actor
+from openward.patients.mrn import format_mrn
+from openward.web.navigation import menu_for
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+_TEMPLATE_DIRS = [
+    _PACKAGE / "web" / "templates",
+    *sorted(p for p in _PACKAGE.glob("*/templates") if p.parent.name != "web"),
+]
+
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "receptionist": "Receptionist",
+    "nurse": "Nurse",
+    "doctor": "Doctor",
+    "pharmacist": "Pharmacist",
+    "lab_technician": "Lab technician",
+    "radiologist": "Radiologist",
+    "billing": "Billing",
+    "patient": "Patient",
+}
+
+
+def _local_time(value: datetime | None, request: Request | None = None, fmt: str = "%d %b %Y %H:%M") -> str:
+    if value is None:
+        return "—"
+    zone = request.app.state.settings.zone if request is not None else None
+    return (value.astimezone(zone) if zone else value).strftime(fmt)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+env = Environment(
+    loader=FileSystemLoader([str(d) for d in _TEMPLATE_DIRS]),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["day"] = _day
+env.filters["mrn"] = format_mrn
+env.filters["role_label"] = lambda role: ROLE_LABELS.get(role or "", role or "—")
+env.globals["version"] = __version__
+env.globals["ROLE_LABELS"] = ROLE_LABELS
+env.globals["role_options"] = lambda roles: [(role, ROLE_LABELS.get(role, role)) for role in roles]
+
+templates = Jinja2Templates(env=env)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+):
+    """A page with the layout's needs filled in: actor, menu, CSRF token, flash messages."""
+    from openward.web.forms import csrf_token_for, pop_flash
+
+    actor: Actor | None = getattr(request.state, "actor", None)
+    settings = request.app.state.settings
+    ctx: dict[str, Any] = {
+        "actor": actor,
+        "menu": menu_for(actor, request.url.path) if actor else [],
+        "csrf_token": csrf_token_for(request),
+        "hospital_name": settings.hospital_name,
+        "idle_seconds": settings.session_idle_minutes * 60,
+        "flashes": pop_flash(request),
+        "when": lambda value, fmt="%d %b %Y %H:%M": _local_time(value, request, fmt),
+    }
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    from openward.web.forms import finish_response
+
+    finish_response(request, response)
+    return response

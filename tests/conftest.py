@@ -1,0 +1,192 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured),
+the app on it, an HTTP client, and factories that build data through the services."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from openward.app import create_app
+from openward.config import Settings
+from openward.core.actors import Actor
+from openward.db import session_scope
+from openward.identity import schemas
+from openward.identity import service as identity_service
+from openward.migrate import upgrade
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("OPENWARD_TEST_POSTGRES_URL")
+STRONG_PASSWORD = "Correct-Horse-Battery-42"
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip on a laptop that lacks a service; in CI a missing service is a failure."""
+    if condition:
+        return
+    if CI:
+        pytest.fail(f"CI must run this test: {why}")
+    pytest.skip(why)
+
+
+# ---------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _pg_admin_conninfo() -> tuple[str, str]:
+    """(libpq conninfo of the maintenance database, name of the configured test database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL or "")
+    conninfo = (
+        f"host={url.host or '127.0.0.1'} port={url.port or 5432} "
+        f"user={url.username or 'postgres'} dbname=postgres"
+    )
+    if url.password:
+        conninfo += f" password={url.password}"
+    return conninfo, url.database or "test"
+
+
+def _pg_execute(*statements: str) -> None:
+    import psycopg
+
+    conninfo, _ = _pg_admin_conninfo()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def pg_url_for(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL or "").set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    if not PG_URL:
+        yield None
+        return
+    _, base = _pg_admin_conninfo()
+    name = f"{base}_tpl_{os.getpid()}"
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    upgrade(pg_url_for(name))
+    yield name
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_pg_database(pg_template: str | None) -> Iterator[str]:
+    need(pg_template is not None, "OPENWARD_TEST_POSTGRES_URL is not set: PostgreSQL run skipped")
+    _, base = _pg_admin_conninfo()
+    name = f"{base}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield pg_url_for(name)
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Every test that touches the database runs on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("fresh_pg_database")
+    path = tmp_path / "openward.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings_factory(database_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "secret_key": "test-secret-key-" + "x" * 32,
+            "log_level": "WARNING",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings]) -> Settings:
+    return settings_factory()
+
+
+# ---------------------------------------------------------------- app and client
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def make_user(app: Any) -> Callable[..., Any]:
+    """Create an account through the identity service; returns the User."""
+
+    async def make(
+        role: str = "nurse",
+        username: str | None = None,
+        password: str = STRONG_PASSWORD,
+        approved: bool = True,
+        **fields: Any,
+    ) -> Any:
+        username = username or f"{role}-{uuid.uuid4().hex[:6]}"
+        data = schemas.UserCreate(
+            username=username, password=password, role=role,
+            full_name=fields.pop("full_name", f"Test {role.title()}"), **fields,
+        )
+        async with session_scope(app.state.sessionmaker) as db:
+            return await identity_service.create_user(
+                db, Actor.system("test"), data, approved=approved
+            )
+
+    return make
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = STRONG_PASSWORD):
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    return response
+
+
+async def bearer(client: httpx.AsyncClient, username: str,
+                 password: str = STRONG_PASSWORD) -> dict[str, str]:
+    response = await login(client, username, password)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def as_role(client: httpx.AsyncClient, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """Headers of a freshly created, signed-in user of the given role."""
+
+    async def headers(role: str, **fields: Any) -> dict[str, str]:
+        user = await make_user(role, **fields)
+        return await bearer(client, user.username)
+
+    return headers
