@@ -1,0 +1,42 @@
+# OpenWard: `make run` serves the demo hospital, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint clean-db help
+
+help:
+	@echo "make run    start OpenWard on SQLite with demo data (http://$(HOST):$(PORT))"
+	@echo "make test   run the whole test suite"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OpenWard needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q 'setuptools<81' wheel
+	@# xstatic-bootstrap ships only an sdist that needs pkg_resources to build.
+	$(BIN)/pip install -q --no-build-isolation 'xstatic-bootstrap>=5.3'
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(BIN)/openward db upgrade
+	$(BIN)/openward demo
+	$(BIN)/openward serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench
+
+clean-db:
+	rm -f openward.db openward.db-wal openward.db-shm openward.db.secret openward.db.demo-logins
