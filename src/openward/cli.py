@@ -61,7 +61,8 @@ def serve(
         console.print("[yellow]SQLite is single-writer: serving with 1 worker. Use PostgreSQL "
                       "for several web processes.[/yellow]")
         workers = 1
-    console.print(f"OpenWard on [bold]http://{host}:{port}[/bold]")
+    console.print(f"\nOpenWard is starting on [bold]http://{host}:{port}[/bold]")
+    console.print("Sign in with a demo login above (or `openward demo-logins`); Ctrl+C stops.\n")
     uvicorn.run(
         "openward.asgi:app", host=host, port=port, workers=workers, reload=reload,
         proxy_headers=True, log_level=settings.log_level.lower(),
@@ -146,11 +147,21 @@ def demo(
 
         logins = asyncio.run(load_demo(settings, advance))
     if logins:
-        lines = [f"{role}\t{username}\t{password}" for role, username, password in logins]
+        known = _read_logins(target)
+        known.update({username: (role, password) for role, username, password in logins})
+        lines = [f"{role}\t{username}\t{password}" for username, (role, password) in known.items()]
         target.touch(mode=0o600)
         target.write_text("# OpenWard demo logins (role, username, password)\n"
                           + "\n".join(lines) + "\n")
     print_demo_logins(target)
+
+
+def _read_logins(path: Path) -> dict[str, tuple[str, str]]:
+    if not path.exists():
+        return {}
+    rows = [line.split("\t") for line in path.read_text().splitlines()
+            if line and not line.startswith("#")]
+    return {row[1]: (row[0], row[2]) for row in rows if len(row) == 3}
 
 
 def demo_credentials_path(settings: Settings) -> Path:
@@ -165,9 +176,8 @@ def print_demo_logins(path: Path) -> None:
     table = Table(title="Demo logins")
     for column in ("role", "username", "password"):
         table.add_column(column)
-    for line in path.read_text().splitlines():
-        if line and not line.startswith("#"):
-            table.add_row(*line.split("\t"))
+    for username, (role, password) in _read_logins(path).items():
+        table.add_row(role, username, password)
     console.print(table)
 
 

@@ -1,0 +1,76 @@
+"""A real OpenWard server in a subprocess, for races and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def openward(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `openward` command with this environment; fails loudly on a non-zero exit."""
+    result = subprocess.run(
+        [str(VENV_BIN / "openward"), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWARD_")}
+    env.update(
+        OPENWARD_DATABASE_URL=database_url,
+        OPENWARD_SECRET_KEY="live-test-secret-" + "x" * 32,
+        OPENWARD_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Migrate, then serve on a free port until the block ends; yields the base URL."""
+    openward(env, "db", "upgrade")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "uvicorn"), "openward.asgi:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else ''}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
