@@ -12,12 +12,14 @@ from openward.migrate import head_revision
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", dependencies=[public], summary="The process is alive")
+@router.api_route("/healthz", methods=["GET", "HEAD"], dependencies=[public],
+                  summary="The process is alive")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", dependencies=[public], summary="Database reachable, schema at head")
+@router.api_route("/readyz", methods=["GET", "HEAD"], dependencies=[public],
+                  summary="Database reachable, schema at head")
 async def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     try:

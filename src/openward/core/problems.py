@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openward.core.errors import DomainError
+from openward.core.middleware import apply_security_headers
 
 log = logging.getLogger("openward.errors")
 
@@ -69,7 +70,11 @@ def problem(
         body["errors"] = errors
     body.update(extra)
     if not wants_json(request) and page_renderer is not None:
-        page = page_renderer(request, status, code, title, detail or title, errors)
+        try:
+            page = page_renderer(request, status, code, title, detail or title, errors)
+        except Exception:  # the error page itself failed: fall back to plain problem+json
+            log.exception("error page failed request_id=%s", request_id(request))
+            page = None
         if page is not None:
             return page
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -113,7 +118,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if detail and detail.lower() == title.lower():
+        detail = None
     return problem(request, exc.status_code, code, title, detail, headers=exc.headers)
 
 
@@ -123,8 +130,6 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         request, 500, "internal_error", "Something went wrong on our side",
         "The error was logged; quote the request id when you report it.",
     )
-    from openward.core.middleware import apply_security_headers
-
     apply_security_headers(response.headers)
     response.headers["X-Request-ID"] = request_id(request)
     return response

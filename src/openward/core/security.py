@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 import jwt
 import pyotp
 from pwdlib import PasswordHash
@@ -35,6 +36,15 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return _password_hash.verify(password, password_hash)
     except Exception:  # a malformed stored hash never signs anyone in
         return False
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """Argon2 takes tens of milliseconds of CPU: keep it off the event loop."""
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:
+    return await anyio.to_thread.run_sync(verify_password, password, password_hash)
 
 
 def new_opaque_token() -> str:

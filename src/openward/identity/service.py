@@ -105,7 +105,7 @@ async def create_user(
             full_name=data.full_name,
             phone=data.phone,
             role=data.role,
-            password_hash=security.hash_password(data.password),
+            password_hash=await security.hash_password_off_loop(data.password),
             is_active=True,
             is_approved=approved,
         ),
@@ -217,7 +217,7 @@ async def update_user(
             changed.append(field)
     if changes.get("password"):
         check_password(changes["password"], user.username)
-        user.password_hash = security.hash_password(changes["password"])
+        user.password_hash = await security.hash_password_off_loop(changes["password"])
         user.password_changed_at = utcnow()
         await _end_all_sign_ins(db, user.id, "password_changed")
         changed.append("password")
@@ -422,7 +422,8 @@ async def check_credentials(
     name = normalize_username(username)
     await _refuse_if_locked(db, settings, origin, name)
     user = await db.scalar(select(User).where(User.username == name))
-    if user is None or not security.verify_password(password, user.password_hash if user else None):
+    stored_hash = user.password_hash if user else None
+    if user is None or not await security.verify_password_off_loop(password, stored_hash):
         await _count_failure(db, settings, origin, name, "invalid_credentials", user)
         raise InvalidCredentials("Wrong username or password.")
     if not user.is_active:
@@ -741,12 +742,12 @@ async def change_own_password(
     db: AsyncSession, actor: Actor, user: User, current: str, new: str, confirm: str
 ) -> None:
     """Change one's own password: proves the current one; ends every other sign-in."""
-    if not security.verify_password(current, user.password_hash):
+    if not await security.verify_password_off_loop(current, user.password_hash):
         raise WrongCurrentPassword(field="current_password")
     if new != confirm:
         raise PasswordsDiffer(field="confirm_password")
     check_password(new, user.username, field="new_password")
-    user.password_hash = security.hash_password(new)
+    user.password_hash = await security.hash_password_off_loop(new)
     user.password_changed_at = utcnow()
     now = utcnow()
     await db.execute(
