@@ -33,7 +33,7 @@ def _percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
-async def _timed(samples: list[float], call) -> httpx.Response:  # noqa: ANN001
+async def _timed(samples: list[float], call) -> httpx.Response:
     started = time.perf_counter()
     response = await call()
     samples.append((time.perf_counter() - started) * 1000)

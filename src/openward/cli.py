@@ -35,7 +35,7 @@ def _settings() -> Settings:
     return settings
 
 
-async def _run_in_session(settings: Settings, work):  # noqa: ANN001, ANN202
+async def _run_in_session(settings: Settings, work):
     from openward.db import create_engine, session_factory, session_scope
 
     engine = create_engine(settings)
@@ -83,13 +83,14 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def db_current() -> None:
     """Show the schema revision the database is at and the newest one."""
     from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
     from openward.migrate import head_revision
 
-    async def work(db):  # noqa: ANN001, ANN202
+    async def work(db):
         try:
             return await db.scalar(text("SELECT version_num FROM alembic_version"))
-        except Exception:
+        except SQLAlchemyError:  # no alembic_version table yet
             return None
 
     current = asyncio.run(_run_in_session(_settings(), work))
@@ -113,7 +114,7 @@ def create_admin(
     password = password or secrets.token_urlsafe(15)
     settings = _settings()
 
-    async def work(db):  # noqa: ANN001, ANN202
+    async def work(db):
         data = schemas.UserCreate(username=username, password=password, full_name=full_name,
                                   email=email, role="admin")
         return await identity_service.create_user(db, Actor.system("cli"), data)

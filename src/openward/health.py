@@ -25,7 +25,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with engine.connect() as conn:
             current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception as exc:  # any database failure means not ready
+    except Exception as exc:  # noqa: BLE001 - any database failure means not ready
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
             status_code=503,

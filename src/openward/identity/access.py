@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.config import Settings
 from openward.core import audit
 from openward.core.actors import Actor
-from openward.core.errors import NotAuthenticated, PermissionDenied
+from openward.core.errors import DomainError, NotAuthenticated, PermissionDenied
 from openward.core.origin import origin_of
 from openward.core.permissions import PERMISSION_ATTR, PUBLIC
 from openward.db import get_db
@@ -93,7 +93,7 @@ async def optional_actor(request: Request, db: DB) -> Actor | None:
     """For public pages that look different when someone is signed in (login page)."""
     try:
         return await resolve_actor(request, db)
-    except Exception:
+    except DomainError:  # an expired session or bad token just means "not signed in"
         return None
 
 
