@@ -15,6 +15,7 @@ from openward.core.origin import origin_of
 from openward.core.permissions import PERMISSION_ATTR, PUBLIC
 from openward.db import get_db
 from openward.identity import service as identity_service
+from openward.identity.errors import SessionExpired
 from openward.identity.models import User
 
 SESSION_COOKIE = "ow_session"
@@ -46,9 +47,13 @@ async def resolve_actor(request: Request, db: AsyncSession) -> Actor | None:
         actor, user = await identity_service.actor_from_access_token(db, settings, origin, token)
         request.state.user = user
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        actor, user, session = await identity_service.actor_from_session(
-            db, settings, origin, cookie
-        )
+        try:
+            actor, user, session = await identity_service.actor_from_session(
+                db, settings, origin, cookie
+            )
+        except SessionExpired as exc:  # the sign-in page says why (idle, expired)
+            request.state.session_end_reason = exc.extra.get("reason")
+            raise
         request.state.user = user
         request.state.web_session = session
         request.state.csrf_token = session.csrf_token

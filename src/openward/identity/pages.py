@@ -70,12 +70,24 @@ async def home(request: Request, db: DB):
 async def login_page(
     request: Request, db: DB,
     next: Annotated[str | None, Query(max_length=500)] = None,
-    notice: Annotated[str | None, Query(max_length=300)] = None,
+    notice: Annotated[str | None, Query(max_length=32)] = None,
 ):
     if await optional_actor(request, db):
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "identity/login.html",
-                  {"values": {}, "errors": {}, "next": _safe_next(next), "notice": notice})
+    return render(request, "identity/login.html", {
+        "values": {}, "errors": {}, "next": _safe_next(next),
+        "notice": _notice_text(notice, settings_of(request).session_idle_minutes),
+    })
+
+
+def _notice_text(code: str | None, idle_minutes: int) -> str | None:
+    """Notices are codes, not text from the URL, so a link cannot put words in our mouth."""
+    return {
+        "idle": f"You were signed out after {idle_minutes} minutes without activity.",
+        "expired": "Your session has ended; please sign in again.",
+        "deactivated": "Your session has ended; please sign in again.",
+        "signed_out": "You have signed out.",
+    }.get(code or "")
 
 
 @router.post("/login", dependencies=[public])
@@ -163,13 +175,9 @@ async def login_enrol_submit(request: Request, db: DB):
 async def logout_submit(request: Request, actor: Me, db: DB):
     form = await read_form(request)
     idle = form.get("reason") == "idle"
-    await identity_service.close_session(db, actor, actor.session_id)
-    if idle:
-        minutes = settings_of(request).session_idle_minutes
-        message = f"You were signed out after {minutes} minutes without activity."
-    else:
-        message = "You have signed out."
-    response = redirect(request, "/login?" + urlencode({"notice": message}))
+    await identity_service.close_session(db, actor, actor.session_id, idle=idle)
+    response = redirect(request, "/login?" + urlencode({"notice": "idle" if idle else
+                                                        "signed_out"}))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

@@ -693,15 +693,18 @@ async def actor_from_session(
     return actor, user, session
 
 
-async def close_session(db: AsyncSession, actor: Actor, session_id: int | None) -> None:
+async def close_session(
+    db: AsyncSession, actor: Actor, session_id: int | None, *, idle: bool = False
+) -> None:
+    """Sign-out from the browser; `idle` when the page signed out an unattended screen."""
     if session_id is None:
         return
     session = await db.get(WebSession, session_id)
     if session is not None and session.ended_at is None:
         session.ended_at = utcnow()
-        session.ended_reason = "logout"
+        session.ended_reason = "idle" if idle else "logout"
     await audit.record(db, actor, "auth.logout", object_type="user", object_id=actor.id,
-                       detail={"via": "session"})
+                       reason="idle" if idle else None, detail={"via": "session"})
 
 
 # ---------------------------------------------------------------- figures for dashboards

@@ -35,7 +35,8 @@ def render_error_page(
             target += "?" + request.url.query
         url = f"/login?next={quote(target, safe='')}"
         if code == "session_expired":
-            url += f"&notice={quote(detail, safe='')}"
+            reason = getattr(request.state, "session_end_reason", None) or "expired"
+            url += f"&notice={quote(reason, safe='')}"
         response = RedirectResponse(url, status_code=303)
         if code == "session_expired":
             from openward.identity.access import SESSION_COOKIE
