@@ -12,15 +12,15 @@ class Link:
     label: str
     href: str
     permission: str
-    icon: str = "•"
+    icon: str = "dot"  # a name from web/_icon.html
 
 
 # Later domains add their links here; a link shows only when the role has its permission.
 LINKS: list[Link] = [
-    Link("Dashboard", "/dashboard", "dashboard:view", "◧"),
-    Link("Users", "/admin/users", "users:manage", "👥"),
-    Link("Audit trail", "/admin/audit", "audit:read", "🛡"),
-    Link("My account", "/account", "account:self", "⚙"),
+    Link("Dashboard", "/dashboard", "dashboard:view", "dashboard"),
+    Link("Users", "/admin/users", "users:manage", "users"),
+    Link("Audit trail", "/admin/audit", "audit:read", "audit"),
+    Link("My account", "/account", "account:self", "account"),
 ]
 
 
