@@ -41,12 +41,18 @@ async def _timed(samples: list[float], call) -> httpx.Response:
 
 
 async def run(database_url: str, logins: int, reads: int, concurrency: int) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, secret_key="b" * 40,
-                        log_level="WARNING")
+    settings = Settings(
+        _env_file=None, database_url=database_url, secret_key="b" * 40, log_level="WARNING"
+    )
     app = create_app(settings)
     async with session_scope(app.state.sessionmaker) as db:
-        await identity_service.create_user(db, Actor.system("bench"), schemas.UserCreate(
-            username="bench-nurse", password=PASSWORD, full_name="Bench Nurse", role="nurse"))
+        await identity_service.create_user(
+            db,
+            Actor.system("bench"),
+            schemas.UserCreate(
+                username="bench-nurse", password=PASSWORD, full_name="Bench Nurse", role="nurse"
+            ),
+        )
     transport = httpx.ASGITransport(app=app)
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
@@ -54,8 +60,12 @@ async def run(database_url: str, logins: int, reads: int, concurrency: int) -> N
 
         async def login() -> httpx.Response:
             async with limit:
-                return await _timed(login_ms, lambda: http.post(
-                    "/api/v1/auth/login", json={"username": "bench-nurse", "password": PASSWORD}))
+                return await _timed(
+                    login_ms,
+                    lambda: http.post(
+                        "/api/v1/auth/login", json={"username": "bench-nurse", "password": PASSWORD}
+                    ),
+                )
 
         started = time.perf_counter()
         responses = await asyncio.gather(*[login() for _ in range(logins)])
@@ -75,10 +85,14 @@ async def run(database_url: str, logins: int, reads: int, concurrency: int) -> N
     await app.state.engine.dispose()
 
     print(f"database: {database_url.split('://')[0]}   concurrency: {concurrency}")
-    print(f"login     n={logins:5d}  p50={statistics.median(login_ms):7.1f} ms  "
-          f"p95={_percentile(login_ms, 95):7.1f} ms  throughput={logins / login_wall:7.1f}/s")
-    print(f"auth/me   n={reads:5d}  p50={statistics.median(read_ms):7.1f} ms  "
-          f"p95={_percentile(read_ms, 95):7.1f} ms  throughput={reads / read_wall:7.1f}/s")
+    print(
+        f"login     n={logins:5d}  p50={statistics.median(login_ms):7.1f} ms  "
+        f"p95={_percentile(login_ms, 95):7.1f} ms  throughput={logins / login_wall:7.1f}/s"
+    )
+    print(
+        f"auth/me   n={reads:5d}  p50={statistics.median(read_ms):7.1f} ms  "
+        f"p95={_percentile(read_ms, 95):7.1f} ms  throughput={reads / read_wall:7.1f}/s"
+    )
 
 
 def main() -> None:

@@ -156,8 +156,11 @@ def make_user(app: Any) -> Callable[..., Any]:
     ) -> Any:
         username = username or f"{role}-{uuid.uuid4().hex[:6]}"
         data = schemas.UserCreate(
-            username=username, password=password, role=role,
-            full_name=fields.pop("full_name", f"Test {role.title()}"), **fields,
+            username=username,
+            password=password,
+            role=role,
+            full_name=fields.pop("full_name", f"Test {role.title()}"),
+            **fields,
         )
         async with session_scope(app.state.sessionmaker) as db:
             return await identity_service.create_user(
@@ -174,8 +177,9 @@ async def login(client: httpx.AsyncClient, username: str, password: str = STRONG
     return response
 
 
-async def bearer(client: httpx.AsyncClient, username: str,
-                 password: str = STRONG_PASSWORD) -> dict[str, str]:
+async def bearer(
+    client: httpx.AsyncClient, username: str, password: str = STRONG_PASSWORD
+) -> dict[str, str]:
     response = await login(client, username, password)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

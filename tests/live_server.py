@@ -25,7 +25,12 @@ def free_port() -> int:
 def openward(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `openward` command with this environment; fails loudly on a non-zero exit."""
     result = subprocess.run(
-        [str(VENV_BIN / "openward"), *args], env=env, capture_output=True, text=True, timeout=120
+        [str(VENV_BIN / "openward"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -48,16 +53,31 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     openward(env, "db", "upgrade")
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "uvicorn"), "openward.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            str(VENV_BIN / "uvicorn"),
+            "openward.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else ''}")
+                raise RuntimeError(
+                    f"server exited: {process.stderr.read() if process.stderr else ''}"
+                )
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break

@@ -23,8 +23,9 @@ from openward.reports import api as reports_api
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.resolved_secret_key()  # refuse to start without a usable key
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     engine = create_engine(settings)
 
     @asynccontextmanager

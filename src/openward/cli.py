@@ -58,14 +58,21 @@ def serve(
 
     settings = _settings()
     if workers > 1 and settings.is_sqlite:
-        console.print("[yellow]SQLite is single-writer: serving with 1 worker. Use PostgreSQL "
-                      "for several web processes.[/yellow]")
+        console.print(
+            "[yellow]SQLite is single-writer: serving with 1 worker. Use PostgreSQL "
+            "for several web processes.[/yellow]"
+        )
         workers = 1
     console.print(f"\nOpenWard is starting on [bold]http://{host}:{port}[/bold]")
     console.print("Sign in with a demo login above (or `openward demo-logins`); Ctrl+C stops.\n")
     uvicorn.run(
-        "openward.asgi:app", host=host, port=port, workers=workers, reload=reload,
-        proxy_headers=True, log_level=settings.log_level.lower(),
+        "openward.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
     )
 
 
@@ -115,8 +122,9 @@ def create_admin(
     settings = _settings()
 
     async def work(db):
-        data = schemas.UserCreate(username=username, password=password, full_name=full_name,
-                                  email=email, role="admin")
+        data = schemas.UserCreate(
+            username=username, password=password, full_name=full_name, email=email, role="admin"
+        )
         return await identity_service.create_user(db, Actor.system("cli"), data)
 
     try:
@@ -152,16 +160,20 @@ def demo(
         known.update({username: (role, password) for role, username, password in logins})
         lines = [f"{role}\t{username}\t{password}" for username, (role, password) in known.items()]
         target.touch(mode=0o600)
-        target.write_text("# OpenWard demo logins (role, username, password)\n"
-                          + "\n".join(lines) + "\n")
+        target.write_text(
+            "# OpenWard demo logins (role, username, password)\n" + "\n".join(lines) + "\n"
+        )
     print_demo_logins(target)
 
 
 def _read_logins(path: Path) -> dict[str, tuple[str, str]]:
     if not path.exists():
         return {}
-    rows = [line.split("\t") for line in path.read_text().splitlines()
-            if line and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in path.read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     return {row[1]: (row[0], row[2]) for row in rows if len(row) == 3}
 
 

@@ -63,9 +63,7 @@ class Base(DeclarativeBase):
 def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and serialized write transactions."""
     if settings.is_sqlite:
-        engine = create_async_engine(
-            settings.database_url, connect_args={"timeout": 30}, **kwargs
-        )
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(settings.database_url, pool_pre_ping=True, **kwargs)

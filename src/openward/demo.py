@@ -49,18 +49,29 @@ async def load_demo(
                 password = demo_password()
                 if role == "patient":
                     await identity_service.register_patient(
-                        db, actor,
+                        db,
+                        actor,
                         schemas.RegisterPatientIn(
-                            username=username, password=password, full_name=full_name,
-                            email=email, phone="+44 20 7946 0011",
-                            date_of_birth=date(1984, 3, 14), sex="female",
+                            username=username,
+                            password=password,
+                            full_name=full_name,
+                            email=email,
+                            phone="+44 20 7946 0011",
+                            date_of_birth=date(1984, 3, 14),
+                            sex="female",
                         ),
                     )
                 else:
                     await identity_service.create_user(
-                        db, actor,
-                        schemas.UserCreate(username=username, password=password,
-                                           full_name=full_name, email=email, role=role),
+                        db,
+                        actor,
+                        schemas.UserCreate(
+                            username=username,
+                            password=password,
+                            full_name=full_name,
+                            email=email,
+                            role=role,
+                        ),
                     )
                 created.append((role, username, password))
     finally:

@@ -12,14 +12,19 @@ from openward.migrate import head_revision
 router = APIRouter(tags=["health"])
 
 
-@router.api_route("/healthz", methods=["GET", "HEAD"], dependencies=[public],
-                  summary="The process is alive")
+@router.api_route(
+    "/healthz", methods=["GET", "HEAD"], dependencies=[public], summary="The process is alive"
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.api_route("/readyz", methods=["GET", "HEAD"], dependencies=[public],
-                  summary="Database reachable, schema at head")
+@router.api_route(
+    "/readyz",
+    methods=["GET", "HEAD"],
+    dependencies=[public],
+    summary="Database reachable, schema at head",
+)
 async def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     try:
@@ -33,9 +38,15 @@ async def readyz(request: Request) -> JSONResponse:
     head = head_revision()
     if current != head:
         return JSONResponse(
-            {"status": "unavailable", "database": "ok", "migrations": "behind",
-             "current": current, "head": head},
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "migrations": "behind",
+                "current": current,
+                "head": head,
+            },
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "migrations": "head",
-                         "revision": current})
+    return JSONResponse(
+        {"status": "ok", "database": "ok", "migrations": "head", "revision": current}
+    )

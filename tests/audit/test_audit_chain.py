@@ -63,8 +63,13 @@ async def test_lockout_and_user_changes_are_recorded(client, make_user, as_role)
 
     about_user = await _events(client, admin, action="user.*")
     actions = [e["action"] for e in reversed(about_user) if e["object_id"] == str(uid)]
-    assert actions == ["user.create", "user.update", "user.unlock", "user.deactivate",
-                       "user.activate"]
+    assert actions == [
+        "user.create",
+        "user.update",
+        "user.unlock",
+        "user.deactivate",
+        "user.activate",
+    ]
     update = next(e for e in about_user if e["action"] == "user.update")
     assert update["detail"] == {"fields": ["phone"]}
     deactivate = next(e for e in about_user if e["action"] == "user.deactivate")
@@ -76,10 +81,16 @@ async def test_lockout_and_user_changes_are_recorded(client, make_user, as_role)
 
 
 async def test_patient_self_registration_is_recorded_against_the_patient(client, as_role):
-    response = await client.post("/api/v1/auth/register", json={
-        "username": "paula", "password": STRONG_PASSWORD, "full_name": "Paula Fischer",
-        "date_of_birth": "1984-03-14", "sex": "female",
-    })
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "username": "paula",
+            "password": STRONG_PASSWORD,
+            "full_name": "Paula Fischer",
+            "date_of_birth": "1984-03-14",
+            "sex": "female",
+        },
+    )
     patient_id = response.json()["patient_id"]
     admin = await as_role("admin")
     events = await _events(client, admin, patient_id=patient_id)
@@ -96,8 +107,9 @@ async def test_audit_search_filters_by_time_and_pages_newest_first(client, as_ro
     assert body["items"][0]["id"] > body["items"][1]["id"]
     second = await client.get("/api/v1/audit", headers=admin, params={"limit": 2, "offset": 2})
     assert second.json()["items"][0]["id"] < body["items"][1]["id"]
-    future = await client.get("/api/v1/audit", headers=admin,
-                              params={"from": "2999-01-01T00:00:00"})
+    future = await client.get(
+        "/api/v1/audit", headers=admin, params={"from": "2999-01-01T00:00:00"}
+    )
     assert future.status_code == 200 and future.json()["total"] == 0
     past = await client.get("/api/v1/audit", headers=admin, params={"to": "2000-01-01"})
     assert past.status_code == 200 and past.json()["total"] == 0
@@ -134,8 +146,9 @@ async def test_verify_names_the_first_altered_row(app, client, make_user, as_rol
         ids = list(await db.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
         victim = ids[1]
         await _drop_guards(db, db.get_bind().dialect.name)
-        await db.execute(text("UPDATE audit_events SET actor_username = 'innocent' WHERE id = :i"),
-                         {"i": victim})
+        await db.execute(
+            text("UPDATE audit_events SET actor_username = 'innocent' WHERE id = :i"), {"i": victim}
+        )
     check = (await client.get("/api/v1/audit/verify", headers=admin)).json()
     assert check["ok"] is False
     assert check["broken_id"] == victim

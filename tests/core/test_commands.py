@@ -13,8 +13,14 @@ from tests.live_server import VENV_BIN, server_env
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(VENV_BIN / "openward"), *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(VENV_BIN / "openward"), *args],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -38,8 +44,9 @@ def _login_works(env: dict[str, str], username: str, password: str) -> bool:
         app = create_app(Settings(_env_file=None, database_url=env["OPENWARD_DATABASE_URL"]))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cli") as http:
-            response = await http.post("/api/v1/auth/login",
-                                       json={"username": username, "password": password})
+            response = await http.post(
+                "/api/v1/auth/login", json={"username": username, "password": password}
+            )
         await app.state.engine.dispose()
         return response.status_code
 
@@ -63,8 +70,9 @@ def test_create_admin_without_password_prints_a_strong_one_that_works(sqlite_env
 
 
 def test_create_admin_refuses_a_weak_password_with_a_clear_message(sqlite_env):
-    result = run(sqlite_env, "users", "create-admin", "--username", "boss",
-                 "--password", "password123")
+    result = run(
+        sqlite_env, "users", "create-admin", "--username", "boss", "--password", "password123"
+    )
     assert result.returncode == 1
     assert "too common" in result.stdout
 
@@ -72,8 +80,17 @@ def test_create_admin_refuses_a_weak_password_with_a_clear_message(sqlite_env):
 def test_demo_creates_every_role_once_with_generated_passwords(sqlite_env, tmp_path):
     first = run(sqlite_env, "demo")
     assert first.returncode == 0, first.stderr
-    for role in ("admin", "receptionist", "nurse", "doctor", "pharmacist", "lab_technician",
-                 "radiologist", "billing", "patient"):
+    for role in (
+        "admin",
+        "receptionist",
+        "nurse",
+        "doctor",
+        "pharmacist",
+        "lab_technician",
+        "radiologist",
+        "billing",
+        "patient",
+    ):
         assert role in first.stdout
     logins = (tmp_path / "openward.db.demo-logins").read_text().splitlines()[1:]
     assert len(logins) == 9
@@ -107,7 +124,7 @@ def test_audit_verify_passes_when_intact_and_names_the_altered_row(sqlite_env, t
     db = sqlite3.connect(tmp_path / "openward.db")
     db.execute("DROP TRIGGER audit_events_no_update")
     db.execute("UPDATE audit_events SET outcome = 'success' WHERE id = 4")
-    db.execute("UPDATE audit_events SET detail = '{\"role\": \"nurse\"}' WHERE id = 4")
+    db.execute('UPDATE audit_events SET detail = \'{"role": "nurse"}\' WHERE id = 4')
     db.commit()
     db.close()
     broken = run(sqlite_env, "audit", "verify")

@@ -12,8 +12,11 @@ from openward.identity.access import public, require
 
 
 def test_every_route_of_the_app_declares_a_permission(tmp_path):
-    app = create_app(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
-                              secret_key="s" * 40))
+    app = create_app(
+        Settings(
+            _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", secret_key="s" * 40
+        )
+    )
     assert undeclared_routes(app.routes) == []
     paths = {route.path for route in all_routes(app.routes)}
     assert {"/api/v1/users", "/api/v1/auth/login", "/admin/users", "/dashboard"} <= paths
@@ -49,8 +52,9 @@ def test_create_app_refuses_to_start_with_an_undeclared_route(tmp_path, monkeypa
         return {}
 
     monkeypatch.setattr(reports_api, "router", router)
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
-                        secret_key="s" * 40)
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", secret_key="s" * 40
+    )
     with pytest.raises(RuntimeError, match="GET /api/v1/oops"):
         create_app(settings)
 
@@ -101,8 +105,9 @@ async def test_each_role_against_each_identity_route(client, make_user, as_role)
                 assert response.json()["code"] == "permission_denied"
         anonymous = await client.request(method, url)
         assert anonymous.status_code == 401, (method, path)
-    denied = await client.get("/api/v1/audit", headers=admin,
-                              params={"action": "access.denied", "limit": 1})
+    denied = await client.get(
+        "/api/v1/audit", headers=admin, params={"action": "access.denied", "limit": 1}
+    )
     assert denied.json()["total"] == denials_expected
     latest = denied.json()["items"][0]
     assert latest["outcome"] == "denied" and latest["detail"]["permission"] == "audit:read"

@@ -11,12 +11,16 @@ import pytest
 
 from tests.conftest import need
 
-CHROMIUM = os.environ.get("OPENWARD_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("OPENWARD_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module scope: Playwright's sync API holds an event loop on this thread while it runs,
+    so it must be closed before the asyncio tests of other modules start."""
     need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: browser tests skipped")
     from playwright.sync_api import sync_playwright
 
@@ -24,15 +28,21 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
+def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -41,7 +51,7 @@ def page(browser):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def shot(page):  # noqa: ANN001, ANN201
+def shot(page):
     """Save a screenshot of the current page under test-artifacts/ (for people to look at)."""
     ARTIFACTS.mkdir(exist_ok=True)
 

@@ -14,12 +14,21 @@ from tests.live_server import live_server, openward, server_env
 def server(tmp_path: Path):
     env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'openward.db'}")
     with live_server(env) as base:
-        openward(env, "users", "create-admin", "--username", "chief", "--password",
-                 STRONG_PASSWORD, "--full-name", "Amara Okafor")
+        openward(
+            env,
+            "users",
+            "create-admin",
+            "--username",
+            "chief",
+            "--password",
+            STRONG_PASSWORD,
+            "--full-name",
+            "Amara Okafor",
+        )
         yield base
 
 
-def sign_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN001
+def sign_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

@@ -15,8 +15,12 @@ async def test_login_returns_token_pair_and_user(client, make_user):
     assert body["token_type"] == "bearer"
     assert body["access_token"] and body["refresh_token"]
     assert 0 < body["expires_in"] <= 3600
-    assert body["user"] == {"id": user.id, "username": "nadia", "full_name": "Nadia Haddad",
-                            "role": "nurse"}
+    assert body["user"] == {
+        "id": user.id,
+        "username": "nadia",
+        "full_name": "Nadia Haddad",
+        "role": "nurse",
+    }
 
 
 async def test_login_username_is_case_insensitive(client, make_user):
@@ -63,34 +67,41 @@ async def test_garbage_token_is_401(client):
 async def test_refresh_rotates_and_old_token_stops_working(client, make_user):
     await make_user("nurse", username="nadia")
     first = (await login(client, "nadia")).json()
-    response = await client.post("/api/v1/auth/refresh",
-                                 json={"refresh_token": first["refresh_token"]})
+    response = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
     assert response.status_code == 200
     second = response.json()
     assert second["refresh_token"] != first["refresh_token"]
-    me = await client.get("/api/v1/auth/me",
-                          headers={"Authorization": f"Bearer {second['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+    )
     assert me.status_code == 200
-    again = await client.post("/api/v1/auth/refresh",
-                              json={"refresh_token": first["refresh_token"]})
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
     assert again.status_code == 401
 
 
 async def test_reusing_a_refresh_token_revokes_the_whole_family(client, make_user):
     await make_user("nurse", username="nadia")
     first = (await login(client, "nadia")).json()
-    second = (await client.post("/api/v1/auth/refresh",
-                                json={"refresh_token": first["refresh_token"]})).json()
-    reuse = await client.post("/api/v1/auth/refresh",
-                              json={"refresh_token": first["refresh_token"]})
+    second = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
+    reuse = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
     assert reuse.status_code == 401
     assert reuse.json()["code"] == "refresh_token_reused"
-    newest = await client.post("/api/v1/auth/refresh",
-                               json={"refresh_token": second["refresh_token"]})
+    newest = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
     assert newest.status_code == 401
     # The access token of the revoked family is refused too.
-    me = await client.get("/api/v1/auth/me",
-                          headers={"Authorization": f"Bearer {second['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+    )
     assert me.status_code == 401
 
 
@@ -115,8 +126,9 @@ async def test_logout_is_204_and_revokes_refresh_tokens(client, make_user):
     headers = {"Authorization": f"Bearer {pair['access_token']}"}
     response = await client.post("/api/v1/auth/logout", headers=headers)
     assert response.status_code == 204
-    refresh = await client.post("/api/v1/auth/refresh",
-                                json={"refresh_token": pair["refresh_token"]})
+    refresh = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+    )
     assert refresh.status_code == 401
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
 
@@ -175,8 +187,13 @@ async def test_deactivated_users_access_token_is_refused_at_once(client, make_us
     nurse = await make_user("nurse", username="nadia")
     headers = await bearer(client, "nadia")
     admin = await as_role("admin")
-    assert (await client.post(f"/api/v1/users/{nurse.id}/deactivate", headers=admin,
-                              json={"reason": "left the hospital"})).status_code == 200
+    assert (
+        await client.post(
+            f"/api/v1/users/{nurse.id}/deactivate",
+            headers=admin,
+            json={"reason": "left the hospital"},
+        )
+    ).status_code == 200
     response = await client.get("/api/v1/auth/me", headers=headers)
     assert response.status_code == 401
     login_again = await login(client, "nadia")
@@ -184,11 +201,14 @@ async def test_deactivated_users_access_token_is_refused_at_once(client, make_us
     assert login_again.json()["code"] == "account_disabled"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"password": "x"}, "username"),
-    ({"username": "a"}, "password"),
-    ({"username": "a", "password": "b", "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"password": "x"}, "username"),
+        ({"username": "a"}, "password"),
+        ({"username": "a", "password": "b", "extra": 1}, "extra"),
+    ],
+)
 async def test_login_validation_names_the_field(client, payload, field):
     response = await client.post("/api/v1/auth/login", json=payload)
     assert response.status_code == 422
@@ -198,7 +218,8 @@ async def test_login_validation_names_the_field(client, payload, field):
 
 
 async def test_malformed_json_is_a_clear_422_not_a_500(client):
-    response = await client.post("/api/v1/auth/login", content=b"{not json",
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")

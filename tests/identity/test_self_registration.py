@@ -7,11 +7,22 @@ import pytest
 from openward.patients.mrn import is_valid_mrn
 from tests.conftest import STRONG_PASSWORD, bearer, login
 
-PATIENT = {"username": "paula", "password": STRONG_PASSWORD, "full_name": "Paula Fischer",
-           "email": "paula@example.org", "phone": "+49 30 1234567",
-           "date_of_birth": "1984-03-14", "sex": "female"}
-STAFF = {"username": "lena", "password": STRONG_PASSWORD, "full_name": "Lena Lab",
-         "email": "lena@example.org", "role": "lab_technician"}
+PATIENT = {
+    "username": "paula",
+    "password": STRONG_PASSWORD,
+    "full_name": "Paula Fischer",
+    "email": "paula@example.org",
+    "phone": "+49 30 1234567",
+    "date_of_birth": "1984-03-14",
+    "sex": "female",
+}
+STAFF = {
+    "username": "lena",
+    "password": STRONG_PASSWORD,
+    "full_name": "Lena Lab",
+    "email": "lena@example.org",
+    "role": "lab_technician",
+}
 
 
 async def test_patient_registration_returns_a_valid_mrn_and_the_patient_signs_in(client):
@@ -28,17 +39,24 @@ async def test_patient_registration_returns_a_valid_mrn_and_the_patient_signs_in
 
 async def test_two_patients_get_different_mrns(client):
     first = (await client.post("/api/v1/auth/register", json=PATIENT)).json()
-    second = (await client.post("/api/v1/auth/register", json={
-        **PATIENT, "username": "peter", "email": "peter@example.org"})).json()
+    second = (
+        await client.post(
+            "/api/v1/auth/register",
+            json={**PATIENT, "username": "peter", "email": "peter@example.org"},
+        )
+    ).json()
     assert first["mrn"] != second["mrn"]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"date_of_birth": "14/03/1984"}, "date_of_birth"),
-    ({"sex": "robot"}, "sex"),
-    ({"password": "paula12345"}, "password"),
-    ({"full_name": "P"}, "full_name"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"date_of_birth": "14/03/1984"}, "date_of_birth"),
+        ({"sex": "robot"}, "sex"),
+        ({"password": "paula12345"}, "password"),
+        ({"full_name": "P"}, "full_name"),
+    ],
+)
 async def test_bad_registration_names_the_field_and_creates_nothing(client, change, field):
     response = await client.post("/api/v1/auth/register", json={**PATIENT, **change})
     assert response.status_code == 422
@@ -54,8 +72,9 @@ async def test_staff_must_wait_for_approval_before_signing_in(client, as_role):
     assert pending.status_code == 403
     assert pending.json()["code"] == "account_pending"
     admin = await as_role("admin")
-    waiting = (await client.get("/api/v1/users", headers=admin,
-                                params={"status": "pending"})).json()
+    waiting = (
+        await client.get("/api/v1/users", headers=admin, params={"status": "pending"})
+    ).json()
     assert [u["id"] for u in waiting["items"]] == [user_id]
     approved = await client.post(f"/api/v1/users/{user_id}/approve", headers=admin)
     assert approved.status_code == 200 and approved.json()["is_approved"] is True

@@ -14,8 +14,9 @@ async def _enable_totp(client, headers) -> str:
     assert setup.status_code == 200
     secret = setup.json()["secret"]
     assert setup.json()["otpauth_uri"].startswith("otpauth://totp/")
-    enabled = await client.post("/api/v1/auth/mfa/enable", headers=headers,
-                                json={"code": pyotp.TOTP(secret).now()})
+    enabled = await client.post(
+        "/api/v1/auth/mfa/enable", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+    )
     assert enabled.status_code == 200 and enabled.json()["totp_enabled"] is True
     return secret
 
@@ -27,11 +28,14 @@ async def test_with_totp_on_sign_in_needs_the_code(client, make_user):
     assert first.status_code == 200
     challenge = first.json()
     assert challenge["mfa_required"] is True and "access_token" not in challenge
-    done = await client.post("/api/v1/auth/mfa", json={
-        "mfa_token": challenge["mfa_token"], "code": pyotp.TOTP(secret).now()})
+    done = await client.post(
+        "/api/v1/auth/mfa",
+        json={"mfa_token": challenge["mfa_token"], "code": pyotp.TOTP(secret).now()},
+    )
     assert done.status_code == 200
-    me = await client.get("/api/v1/auth/me",
-                          headers={"Authorization": f"Bearer {done.json()['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {done.json()['access_token']}"}
+    )
     assert me.json()["totp_enabled"] is True
 
 
@@ -42,14 +46,16 @@ async def test_a_wrong_code_is_refused_and_counts_toward_the_lockout(client, mak
     for _ in range(5):
         wrong = await client.post("/api/v1/auth/mfa", json={"mfa_token": token, "code": "000000"})
         assert wrong.status_code == 401 and wrong.json()["code"] == "mfa_invalid"
-    locked = await client.post("/api/v1/auth/mfa", json={
-        "mfa_token": token, "code": pyotp.TOTP(secret).now()})
+    locked = await client.post(
+        "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+    )
     assert locked.status_code == 429
 
 
 async def test_a_forged_mfa_token_is_refused(client):
-    response = await client.post("/api/v1/auth/mfa",
-                                 json={"mfa_token": "eyJhbGciOi.forged.token", "code": "123456"})
+    response = await client.post(
+        "/api/v1/auth/mfa", json={"mfa_token": "eyJhbGciOi.forged.token", "code": "123456"}
+    )
     assert response.status_code == 401
 
 
@@ -60,9 +66,9 @@ async def test_an_access_token_is_not_an_mfa_token(client, make_user):
     assert response.status_code == 401
 
 
-async def test_admin_reset_lets_a_user_who_lost_the_phone_sign_in_with_password(client,
-                                                                                 make_user,
-                                                                                 as_role):
+async def test_admin_reset_lets_a_user_who_lost_the_phone_sign_in_with_password(
+    client, make_user, as_role
+):
     user = await make_user("doctor", username="dmensah")
     await _enable_totp(client, await bearer(client, "dmensah"))
     admin = await as_role("admin")
@@ -71,8 +77,7 @@ async def test_admin_reset_lets_a_user_who_lost_the_phone_sign_in_with_password(
     assert "access_token" in (await login(client, "dmensah")).json()
 
 
-async def test_roles_that_require_mfa_must_enrol_before_getting_tokens(settings_factory,
-                                                                       make_user):
+async def test_roles_that_require_mfa_must_enrol_before_getting_tokens(settings_factory, make_user):
     await make_user("admin", username="chief")
     app = create_app(settings_factory(require_mfa_for="admin,doctor"))
     transport = httpx.ASGITransport(app=app)
@@ -87,12 +92,15 @@ async def test_roles_that_require_mfa_must_enrol_before_getting_tokens(settings_
             assert me.status_code == 401
             setup = await http.post("/api/v1/auth/mfa/setup", json={"mfa_token": token})
             secret = setup.json()["secret"]
-            enabled = await http.post("/api/v1/auth/mfa/enable", json={
-                "mfa_token": token, "code": pyotp.TOTP(secret).now()})
+            enabled = await http.post(
+                "/api/v1/auth/mfa/enable",
+                json={"mfa_token": token, "code": pyotp.TOTP(secret).now()},
+            )
             assert enabled.status_code == 200
             tokens = enabled.json()["tokens"]
-            me = await http.get("/api/v1/auth/me",
-                                headers={"Authorization": f"Bearer {tokens['access_token']}"})
+            me = await http.get(
+                "/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+            )
             assert me.json()["username"] == "chief" and me.json()["totp_enabled"]
             # From now on it is the ordinary code step.
             again = (await login(http, "chief", STRONG_PASSWORD)).json()

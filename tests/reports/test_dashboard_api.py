@@ -6,25 +6,39 @@ from tests.conftest import STRONG_PASSWORD, bearer
 
 
 async def _register_patient(client, username: str) -> dict:
-    response = await client.post("/api/v1/auth/register", json={
-        "username": username, "password": STRONG_PASSWORD, "full_name": "Paula Fischer",
-        "email": f"{username}@example.org", "phone": "+44 20 7946 0011",
-        "date_of_birth": "1984-03-14", "sex": "female",
-    })
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "username": username,
+            "password": STRONG_PASSWORD,
+            "full_name": "Paula Fischer",
+            "email": f"{username}@example.org",
+            "phone": "+44 20 7946 0011",
+            "date_of_birth": "1984-03-14",
+            "sex": "female",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def test_admin_dashboard_counts_users_per_role_and_pending_approvals(client, make_user,
-                                                                         as_role):
+async def test_admin_dashboard_counts_users_per_role_and_pending_approvals(
+    client, make_user, as_role
+):
     admin = await as_role("admin")
     await make_user("nurse")
     await make_user("nurse")
     await make_user("doctor")
-    await client.post("/api/v1/auth/register-staff", json={
-        "username": "newlab", "password": STRONG_PASSWORD, "full_name": "Lena Lab",
-        "email": "lena@example.org", "role": "lab_technician",
-    })
+    await client.post(
+        "/api/v1/auth/register-staff",
+        json={
+            "username": "newlab",
+            "password": STRONG_PASSWORD,
+            "full_name": "Lena Lab",
+            "email": "lena@example.org",
+            "role": "lab_technician",
+        },
+    )
     await _register_patient(client, "paula")
 
     response = await client.get("/api/v1/dashboard", headers=admin)
@@ -40,8 +54,7 @@ async def test_admin_dashboard_counts_users_per_role_and_pending_approvals(clien
     assert body["lists"]["recent_sign_ins"][0]["username"].startswith("admin")
 
 
-async def test_patient_dashboard_shows_their_own_record_and_reading_it_is_audited(client,
-                                                                                as_role):
+async def test_patient_dashboard_shows_their_own_record_and_reading_it_is_audited(client, as_role):
     registered = await _register_patient(client, "paula")
     headers = await bearer(client, "paula")
     body = (await client.get("/api/v1/dashboard", headers=headers)).json()
@@ -50,8 +63,9 @@ async def test_patient_dashboard_shows_their_own_record_and_reading_it_is_audite
     assert record["name"] == "Paula Fischer"
 
     admin = await as_role("admin")
-    events = (await client.get("/api/v1/audit", headers=admin,
-                               params={"action": "patient.read"})).json()
+    events = (
+        await client.get("/api/v1/audit", headers=admin, params={"action": "patient.read"})
+    ).json()
     assert events["total"] == 1
     assert events["items"][0]["patient_id"] == registered["patient_id"]
     assert events["items"][0]["actor_username"] == "paula"

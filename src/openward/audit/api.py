@@ -22,8 +22,9 @@ async def search_audit(
     actor: Auditor,
     db: DB,
     request: Request,
-    actor_name: Annotated[str | None, Query(alias="actor", max_length=150,
-                                            description="Username or user id")] = None,
+    actor_name: Annotated[
+        str | None, Query(alias="actor", max_length=150, description="Username or user id")
+    ] = None,
     patient_id: int | None = None,
     action: Annotated[str | None, Query(max_length=64, description="Exact, or prefix*")] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
@@ -34,8 +35,15 @@ async def search_audit(
 ):
     zone = request.app.state.settings.zone
     events, total = await audit.search(
-        db, actor=actor_name, patient_id=patient_id, action=action, outcome=outcome,
-        since=as_aware(since, zone), until=as_aware(until, zone), limit=limit, offset=offset,
+        db,
+        actor=actor_name,
+        patient_id=patient_id,
+        action=action,
+        outcome=outcome,
+        since=as_aware(since, zone),
+        until=as_aware(until, zone),
+        limit=limit,
+        offset=offset,
     )
     return AuditList(items=[AuditEventOut.model_validate(e) for e in events], total=total)
 
@@ -43,5 +51,6 @@ async def search_audit(
 @router.get("/verify", response_model=ChainOut, summary="Check the hash chain end to end")
 async def verify_audit(actor: Auditor, db: DB):
     check = await audit.verify_chain(db)
-    return ChainOut(ok=check.ok, checked=check.checked, broken_id=check.broken_id,
-                    problem=check.problem)
+    return ChainOut(
+        ok=check.ok, checked=check.checked, broken_id=check.broken_id, problem=check.problem
+    )

@@ -30,7 +30,9 @@ def _day_start(text: str | None, zone, *, next_day: bool = False) -> datetime | 
 
 @router.get("/admin/audit")
 async def audit_page(
-    request: Request, actor: Auditor, db: DB,
+    request: Request,
+    actor: Auditor,
+    db: DB,
     actor_name: Annotated[str | None, Query(alias="actor", max_length=150)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
@@ -40,8 +42,14 @@ async def audit_page(
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     zone = request.app.state.settings.zone
-    filters = {"actor": actor_name or "", "action": action or "", "outcome": outcome or "",
-               "patient_id": patient_id or "", "from": since or "", "to": until or ""}
+    filters = {
+        "actor": actor_name or "",
+        "action": action or "",
+        "outcome": outcome or "",
+        "patient_id": patient_id or "",
+        "from": since or "",
+        "to": until or "",
+    }
     events, total = await audit.search(
         db,
         actor=actor_name or None,
@@ -54,20 +62,43 @@ async def audit_page(
         offset=offset,
     )
     base_query = urlencode({k: v for k, v in filters.items() if v})
-    return render(request, "audit/audit.html", {
-        "events": events, "total": total, "filters": filters, "offset": offset,
-        "limit": _PAGE, "base_query": base_query, "check": None,
-    })
+    return render(
+        request,
+        "audit/audit.html",
+        {
+            "events": events,
+            "total": total,
+            "filters": filters,
+            "offset": offset,
+            "limit": _PAGE,
+            "base_query": base_query,
+            "check": None,
+        },
+    )
 
 
 @router.post("/admin/audit/verify")
 async def audit_verify(request: Request, actor: Auditor, db: DB):
     await read_form(request)
     check = await audit.verify_chain(db)
-    await audit.record(db, actor, "audit.verify", outcome="success" if check.ok else "failure",
-                       detail={"checked": check.checked, "broken_id": check.broken_id})
+    await audit.record(
+        db,
+        actor,
+        "audit.verify",
+        outcome="success" if check.ok else "failure",
+        detail={"checked": check.checked, "broken_id": check.broken_id},
+    )
     events, total = await audit.search(db, limit=_PAGE)
-    return render(request, "audit/audit.html", {
-        "events": events, "total": total, "filters": {}, "offset": 0, "limit": _PAGE,
-        "base_query": "", "check": check,
-    })
+    return render(
+        request,
+        "audit/audit.html",
+        {
+            "events": events,
+            "total": total,
+            "filters": {},
+            "offset": 0,
+            "limit": _PAGE,
+            "base_query": "",
+            "check": check,
+        },
+    )

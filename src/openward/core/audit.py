@@ -121,7 +121,10 @@ async def _in_order(db: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditE
     while True:
         rows = (
             await db.scalars(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+                select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(batch)
             )
         ).all()
         if not rows:

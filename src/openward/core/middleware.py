@@ -35,8 +35,9 @@ DOCS_CSP = (
 )
 
 
-def apply_security_headers(headers: MutableMapping[str, str] | MutableHeaders,
-                           path: str = "") -> None:
+def apply_security_headers(
+    headers: MutableMapping[str, str] | MutableHeaders, path: str = ""
+) -> None:
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value
     if path in ("/docs", "/redoc"):
@@ -79,5 +80,9 @@ class RequestContextMiddleware:
             elapsed = (time.perf_counter() - started) * 1000
             log.info(
                 "request_id=%s method=%s path=%s status=%s ms=%.1f",
-                rid, scope.get("method"), path, status["code"], elapsed,
+                rid,
+                scope.get("method"),
+                path,
+                status["code"],
+                elapsed,
             )

@@ -12,8 +12,16 @@ from openward.config import ROLES
 # Every signed-in person may use their own account (me, logout, MFA set-up, dashboard).
 SELF = "account:self"
 
-_STAFF = ("admin", "receptionist", "nurse", "doctor", "pharmacist", "lab_technician",
-          "radiologist", "billing")
+_STAFF = (
+    "admin",
+    "receptionist",
+    "nurse",
+    "doctor",
+    "pharmacist",
+    "lab_technician",
+    "radiologist",
+    "billing",
+)
 
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     SELF: ROLES,
@@ -72,7 +80,8 @@ def undeclared_routes(routes: Iterable[Any]) -> list[str]:
     for route in all_routes(routes):
         path = getattr(route, "path", "?")
         if getattr(route, "dependant", None) is None and (
-            path in FRAMEWORK_PUBLIC_PATHS or path == STATIC_PREFIX
+            path in FRAMEWORK_PUBLIC_PATHS
+            or path == STATIC_PREFIX
             or path.startswith(STATIC_PREFIX + "/")
         ):
             continue

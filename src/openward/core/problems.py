@@ -102,7 +102,13 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return problem(
-        request, exc.status, exc.code, exc.title, exc.detail, exc.errors(), exc.headers,
+        request,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        exc.errors(),
+        exc.headers,
         **exc.extra,
     )
 
@@ -111,8 +117,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc)
     names = ", ".join(e["field"] for e in errors)
-    return problem(request, 422, "validation_error", "The request has invalid fields",
-                   f"Check these fields: {names}.", errors)
+    return problem(
+        request,
+        422,
+        "validation_error",
+        "The request has invalid fields",
+        f"Check these fields: {names}.",
+        errors,
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -127,7 +139,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error request_id=%s path=%s", request_id(request), request.url.path)
     response = problem(
-        request, 500, "internal_error", "Something went wrong on our side",
+        request,
+        500,
+        "internal_error",
+        "Something went wrong on our side",
         "The error was logged; quote the request id when you report it.",
     )
     apply_security_headers(response.headers)

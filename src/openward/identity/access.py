@@ -74,9 +74,15 @@ def require(permission: str) -> Any:
             raise NotAuthenticated("Sign in to continue.")
         if not actor.can(permission):
             await audit.record(
-                db, actor, "access.denied", outcome="denied",
-                detail={"permission": permission, "method": request.method,
-                        "path": request.url.path},
+                db,
+                actor,
+                "access.denied",
+                outcome="denied",
+                detail={
+                    "permission": permission,
+                    "method": request.method,
+                    "path": request.url.path,
+                },
             )
             raise PermissionDenied(f"Your role ({actor.role}) does not have '{permission}'.")
         return actor

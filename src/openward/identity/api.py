@@ -41,8 +41,11 @@ def _token_out(pair: identity_service.TokenPair) -> schemas.TokenOut:
     response_model=schemas.TokenOut | schemas.MfaChallengeOut,
     dependencies=[public],
     summary="Sign in with username and password",
-    responses={401: {"description": "Wrong credentials"}, 403: {"description": "Pending or "
-               "deactivated account"}, 429: {"description": "Account locked"}},
+    responses={
+        401: {"description": "Wrong credentials"},
+        403: {"description": "Pending or deactivated account"},
+        429: {"description": "Account locked"},
+    },
 )
 async def login(body: schemas.LoginIn, request: Request, db: DB):
     settings = settings_of(request)
@@ -52,14 +55,19 @@ async def login(body: schemas.LoginIn, request: Request, db: DB):
     )
     if isinstance(outcome, identity_service.MfaChallenge):
         return schemas.MfaChallengeOut(
-            mfa_token=outcome.token, expires_in=outcome.expires_in,
+            mfa_token=outcome.token,
+            expires_in=outcome.expires_in,
             mfa_setup_required=outcome.setup_required,
         )
     return _token_out(await identity_service.issue_tokens(db, settings, origin, outcome))
 
 
-@router.post("/auth/mfa", response_model=schemas.TokenOut, dependencies=[public],
-             summary="Finish signing in with the authenticator code")
+@router.post(
+    "/auth/mfa",
+    response_model=schemas.TokenOut,
+    dependencies=[public],
+    summary="Finish signing in with the authenticator code",
+)
 async def login_mfa(body: schemas.MfaIn, request: Request, db: DB):
     settings = settings_of(request)
     origin = origin_of(request)
@@ -67,8 +75,12 @@ async def login_mfa(body: schemas.MfaIn, request: Request, db: DB):
     return _token_out(await identity_service.issue_tokens(db, settings, origin, user))
 
 
-@router.post("/auth/refresh", response_model=schemas.TokenOut, dependencies=[public],
-             summary="Exchange a refresh token for a new pair (rotation)")
+@router.post(
+    "/auth/refresh",
+    response_model=schemas.TokenOut,
+    dependencies=[public],
+    summary="Exchange a refresh token for a new pair (rotation)",
+)
 async def refresh(body: schemas.RefreshIn, request: Request, db: DB):
     pair = await identity_service.refresh_tokens(
         db, settings_of(request), origin_of(request), body.refresh_token
@@ -87,9 +99,7 @@ async def me(actor: Me, request: Request):
     return schemas.UserOut.model_validate(current_user(request))
 
 
-async def _enrolling_user(
-    request: Request, db, mfa_token: str | None
-) -> tuple[User, Actor, bool]:
+async def _enrolling_user(request: Request, db, mfa_token: str | None) -> tuple[User, Actor, bool]:
     """MFA set-up runs for a signed-in user, or mid-sign-in for roles that must enrol."""
     settings = settings_of(request)
     if mfa_token:
@@ -101,16 +111,24 @@ async def _enrolling_user(
     return current_user(request), actor, False
 
 
-@router.post("/auth/mfa/setup", response_model=schemas.MfaSetupOut, dependencies=[public],
-             summary="Start TOTP set-up: returns the secret and otpauth URI")
+@router.post(
+    "/auth/mfa/setup",
+    response_model=schemas.MfaSetupOut,
+    dependencies=[public],
+    summary="Start TOTP set-up: returns the secret and otpauth URI",
+)
 async def mfa_setup(request: Request, db: DB, body: schemas.MfaSetupIn | None = None):
     user, actor, _ = await _enrolling_user(request, db, body.mfa_token if body else None)
     secret, uri = await identity_service.start_mfa_setup(db, settings_of(request), actor, user)
     return schemas.MfaSetupOut(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/auth/mfa/enable", response_model=schemas.MfaEnabledOut, dependencies=[public],
-             summary="Confirm TOTP set-up with a code from the app")
+@router.post(
+    "/auth/mfa/enable",
+    response_model=schemas.MfaEnabledOut,
+    dependencies=[public],
+    summary="Confirm TOTP set-up with a code from the app",
+)
 async def mfa_enable(body: schemas.MfaEnableIn, request: Request, db: DB):
     settings = settings_of(request)
     user, actor, enrolling = await _enrolling_user(request, db, body.mfa_token)
@@ -123,8 +141,13 @@ async def mfa_enable(body: schemas.MfaEnableIn, request: Request, db: DB):
     return schemas.MfaEnabledOut(tokens=tokens)
 
 
-@router.post("/auth/register", status_code=201, response_model=schemas.RegisteredPatientOut,
-             dependencies=[public], summary="Patient self-registration")
+@router.post(
+    "/auth/register",
+    status_code=201,
+    response_model=schemas.RegisteredPatientOut,
+    dependencies=[public],
+    summary="Patient self-registration",
+)
 async def register_patient(body: schemas.RegisterPatientIn, request: Request, db: DB):
     user, patient_id, mrn = await identity_service.register_patient(db, origin_of(request), body)
     return schemas.RegisteredPatientOut(
@@ -132,8 +155,13 @@ async def register_patient(body: schemas.RegisterPatientIn, request: Request, db
     )
 
 
-@router.post("/auth/register-staff", status_code=202, response_model=schemas.RegisteredStaffOut,
-             dependencies=[public], summary="Staff asks for an account (needs approval)")
+@router.post(
+    "/auth/register-staff",
+    status_code=202,
+    response_model=schemas.RegisteredStaffOut,
+    dependencies=[public],
+    summary="Staff asks for an account (needs approval)",
+)
 async def register_staff(body: schemas.RegisterStaffIn, request: Request, db: DB):
     user = await identity_service.register_staff(db, origin_of(request), body)
     return schemas.RegisteredStaffOut(id=user.id, username=user.username, role=user.role)
@@ -193,10 +221,16 @@ async def update_user(
     return await _user_out(db, request, user)
 
 
-@router.post("/users/{user_id}/deactivate", response_model=schemas.UserOut,
-             summary="Deactivate: sign-in and tokens stop working at once")
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=schemas.UserOut,
+    summary="Deactivate: sign-in and tokens stop working at once",
+)
 async def deactivate_user(
-    user_id: int, actor: Admin, request: Request, db: DB,
+    user_id: int,
+    actor: Admin,
+    request: Request,
+    db: DB,
     body: schemas.DeactivateIn | None = None,
 ):
     reason = body.reason if body else None
@@ -210,20 +244,26 @@ async def activate_user(user_id: int, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, user)
 
 
-@router.post("/users/{user_id}/approve", response_model=schemas.UserOut,
-             summary="Approve a self-registered staff account")
+@router.post(
+    "/users/{user_id}/approve",
+    response_model=schemas.UserOut,
+    summary="Approve a self-registered staff account",
+)
 async def approve_user(user_id: int, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.approve(db, actor, user_id))
 
 
-@router.post("/users/{user_id}/unlock", response_model=schemas.UserOut,
-             summary="Lift a sign-in lockout")
+@router.post(
+    "/users/{user_id}/unlock", response_model=schemas.UserOut, summary="Lift a sign-in lockout"
+)
 async def unlock_user(user_id: int, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.unlock(db, actor, user_id))
 
 
-@router.post("/users/{user_id}/reset-mfa", response_model=schemas.UserOut,
-             summary="Remove the second factor (lost phone); the user enrols again")
+@router.post(
+    "/users/{user_id}/reset-mfa",
+    response_model=schemas.UserOut,
+    summary="Remove the second factor (lost phone); the user enrols again",
+)
 async def reset_mfa(user_id: int, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.reset_mfa(db, actor, user_id))
-

@@ -96,7 +96,21 @@ class LastAdmin(Conflict):
 
 
 __all__ = [
-    "AccountDisabled", "AccountLocked", "AccountPending", "EmailTaken", "InvalidCredentials",
-    "InvalidToken", "InvalidUsername", "LastAdmin", "MfaCodeInvalid", "MfaNotSetUp",
-    "PasswordsDiffer", "RefreshTokenReused", "SessionExpired", "UserNotFound", "UsernameTaken", "WeakPassword", "WrongCurrentPassword",
+    "AccountDisabled",
+    "AccountLocked",
+    "AccountPending",
+    "EmailTaken",
+    "InvalidCredentials",
+    "InvalidToken",
+    "InvalidUsername",
+    "LastAdmin",
+    "MfaCodeInvalid",
+    "MfaNotSetUp",
+    "PasswordsDiffer",
+    "RefreshTokenReused",
+    "SessionExpired",
+    "UserNotFound",
+    "UsernameTaken",
+    "WeakPassword",
+    "WrongCurrentPassword",
 ]

@@ -23,9 +23,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     is_approved: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_enabled: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=text("false")
-    )
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -33,9 +31,7 @@ class User(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_reason: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (
-        Index("uq_users_email_lower", text("lower(email)"), unique=True),
-    )
+    __table_args__ = (Index("uq_users_email_lower", text("lower(email)"), unique=True),)
 
 
 class RefreshToken(Base):

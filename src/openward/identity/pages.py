@@ -25,6 +25,7 @@ from openward.identity.access import (
     require,
     settings_of,
 )
+from openward.identity.passwords import policy_problem
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import ROLE_LABELS, render
 
@@ -51,8 +52,13 @@ def _signed_in_response(request: Request, cookie_token: str, target: str):
     response = redirect(request, _safe_next(target))
     settings = settings_of(request)
     response.set_cookie(
-        SESSION_COOKIE, cookie_token, httponly=True, samesite="lax",
-        secure=settings.cookie_secure, path="/", max_age=settings.session_max_hours * 3600,
+        SESSION_COOKIE,
+        cookie_token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+        max_age=settings.session_max_hours * 3600,
     )
     return response
 
@@ -68,16 +74,23 @@ async def home(request: Request, db: DB):
 
 @router.get("/login", dependencies=[public])
 async def login_page(
-    request: Request, db: DB,
+    request: Request,
+    db: DB,
     next: Annotated[str | None, Query(max_length=500)] = None,
     notice: Annotated[str | None, Query(max_length=32)] = None,
 ):
     if await optional_actor(request, db):
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "identity/login.html", {
-        "values": {}, "errors": {}, "next": _safe_next(next),
-        "notice": _notice_text(notice, settings_of(request).session_idle_minutes),
-    })
+    return render(
+        request,
+        "identity/login.html",
+        {
+            "values": {},
+            "errors": {},
+            "next": _safe_next(next),
+            "notice": _notice_text(notice, settings_of(request).session_idle_minutes),
+        },
+    )
 
 
 def _notice_text(code: str | None, idle_minutes: int) -> str | None:
@@ -103,14 +116,18 @@ async def login_submit(request: Request, db: DB):
     except DomainError as exc:
         errors = await form_failure(db, exc)
         errors = {"form": errors.get("form") or next(iter(errors.values()))}
-        return render(request, "identity/login.html",
-                      {"values": values, "errors": errors, "next": target},
-                      status_code=exc.status)
+        return render(
+            request,
+            "identity/login.html",
+            {"values": values, "errors": errors, "next": target},
+            status_code=exc.status,
+        )
     if isinstance(outcome, identity_service.MfaChallenge):
         if outcome.setup_required:
             return await _enrol_page(request, db, outcome.token, target, {})
-        return render(request, "identity/mfa.html",
-                      {"mfa_token": outcome.token, "next": target, "errors": {}})
+        return render(
+            request, "identity/mfa.html", {"mfa_token": outcome.token, "next": target, "errors": {}}
+        )
     opened = await identity_service.open_session(db, settings, origin_of(request), outcome)
     return _signed_in_response(request, opened.cookie_token, target)
 
@@ -129,9 +146,12 @@ async def login_mfa_submit(request: Request, db: DB):
         if exc.code in ("invalid_token", "account_locked"):
             flash(request, exc.detail, "error")
             return redirect(request, "/login")
-        return render(request, "identity/mfa.html",
-                      {"mfa_token": values["mfa_token"], "next": values["next"],
-                       "errors": errors}, status_code=exc.status)
+        return render(
+            request,
+            "identity/mfa.html",
+            {"mfa_token": values["mfa_token"], "next": values["next"], "errors": errors},
+            status_code=exc.status,
+        )
     opened = await identity_service.open_session(db, settings, origin_of(request), user)
     return _signed_in_response(request, opened.cookie_token, values["next"])
 
@@ -145,10 +165,20 @@ async def _enrol_page(request: Request, db, mfa_token: str, target: str, errors:
     else:
         secret = user.totp_secret
         uri = identity_service.totp_uri_for(settings, user)
-    return render(request, "identity/mfa_enrol.html", {
-        "mfa_token": mfa_token, "next": target, "errors": errors, "secret": secret,
-        "qr_svg": _qr_svg(uri), "action": "/login/mfa-enrol", "during_sign_in": True,
-    }, status_code=422 if errors else 200)
+    return render(
+        request,
+        "identity/mfa_enrol.html",
+        {
+            "mfa_token": mfa_token,
+            "next": target,
+            "errors": errors,
+            "secret": secret,
+            "qr_svg": _qr_svg(uri),
+            "action": "/login/mfa-enrol",
+            "during_sign_in": True,
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 @router.post("/login/mfa-enrol", dependencies=[public])
@@ -176,8 +206,9 @@ async def logout_submit(request: Request, actor: Me, db: DB):
     form = await read_form(request)
     idle = form.get("reason") == "idle"
     await identity_service.close_session(db, actor, actor.session_id, idle=idle)
-    response = redirect(request, "/login?" + urlencode({"notice": "idle" if idle else
-                                                        "signed_out"}))
+    response = redirect(
+        request, "/login?" + urlencode({"notice": "idle" if idle else "signed_out"})
+    )
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -189,6 +220,16 @@ async def keepalive(actor: Me) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- self-registration
+
+
+def _also_password(errors: dict[str, str], values: dict, form) -> dict[str, str]:
+    """When other fields fail first, still say what is wrong with the password, so the
+    person fixes everything in one go."""
+    if "password" not in errors:
+        problem = policy_problem(str(form.get("password", "")), values.get("username", ""))
+        if problem:
+            errors["password"] = problem
+    return errors
 
 
 @router.get("/register", dependencies=[public])
@@ -206,17 +247,23 @@ async def register_submit(request: Request, db: DB):
             db, origin_of(request), data
         )
     except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        return render(request, "identity/register.html", {"values": values, "errors": errors},
-                      status_code=422)
-    return render(request, "identity/registered.html",
-                  {"kind": "patient", "username": user.username, "mrn": mrn}, status_code=201)
+        errors = _also_password(await form_failure(db, exc), values, form)
+        return render(
+            request, "identity/register.html", {"values": values, "errors": errors}, status_code=422
+        )
+    return render(
+        request,
+        "identity/registered.html",
+        {"kind": "patient", "username": user.username, "mrn": mrn},
+        status_code=201,
+    )
 
 
 @router.get("/register/staff", dependencies=[public])
 async def register_staff_page(request: Request):
-    return render(request, "identity/register_staff.html",
-                  {"values": {}, "errors": {}, "roles": STAFF_ROLES})
+    return render(
+        request, "identity/register_staff.html", {"values": {}, "errors": {}, "roles": STAFF_ROLES}
+    )
 
 
 @router.post("/register/staff", dependencies=[public])
@@ -227,12 +274,19 @@ async def register_staff_submit(request: Request, db: DB):
         data = schemas.RegisterStaffIn(**values, password=str(form.get("password", "")))
         user = await identity_service.register_staff(db, origin_of(request), data)
     except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        return render(request, "identity/register_staff.html",
-                      {"values": values, "errors": errors, "roles": STAFF_ROLES},
-                      status_code=422)
-    return render(request, "identity/registered.html",
-                  {"kind": "staff", "username": user.username}, status_code=202)
+        errors = _also_password(await form_failure(db, exc), values, form)
+        return render(
+            request,
+            "identity/register_staff.html",
+            {"values": values, "errors": errors, "roles": STAFF_ROLES},
+            status_code=422,
+        )
+    return render(
+        request,
+        "identity/registered.html",
+        {"kind": "staff", "username": user.username},
+        status_code=202,
+    )
 
 
 # ---------------------------------------------------------------- own account
@@ -254,14 +308,22 @@ async def account_password(request: Request, actor: Me, db: DB):
     user = current_user(request)
     try:
         await identity_service.change_own_password(
-            db, actor, user, str(form.get("current_password", "")),
-            str(form.get("new_password", "")), str(form.get("confirm_password", "")),
+            db,
+            actor,
+            user,
+            str(form.get("current_password", "")),
+            str(form.get("new_password", "")),
+            str(form.get("confirm_password", "")),
         )
     except DomainError as exc:
         errors = await form_failure(db, exc)
         user = await identity_service.get_user(db, actor.id or 0)
-        return render(request, "identity/account.html",
-                      {"user": user, "errors": errors, "mfa": None}, status_code=exc.status)
+        return render(
+            request,
+            "identity/account.html",
+            {"user": user, "errors": errors, "mfa": None},
+            status_code=exc.status,
+        )
     flash(request, "Your password has been changed. Other sign-ins have been ended.")
     return redirect(request, "/account")
 
@@ -272,9 +334,15 @@ async def account_mfa_setup(request: Request, actor: Me, db: DB):
     user = current_user(request)
     settings = settings_of(request)
     secret, uri = await identity_service.start_mfa_setup(db, settings, actor, user)
-    return render(request, "identity/account.html", {
-        "user": user, "errors": {}, "mfa": {"secret": secret, "qr_svg": _qr_svg(uri)},
-    })
+    return render(
+        request,
+        "identity/account.html",
+        {
+            "user": user,
+            "errors": {},
+            "mfa": {"secret": secret, "qr_svg": _qr_svg(uri)},
+        },
+    )
 
 
 @router.post("/account/mfa/enable")
@@ -290,8 +358,12 @@ async def account_mfa_enable(request: Request, actor: Me, db: DB):
         mfa = None
         if uri := identity_service.totp_uri_for(settings, user):
             mfa = {"secret": user.totp_secret, "qr_svg": _qr_svg(uri)}
-        return render(request, "identity/account.html",
-                      {"user": user, "errors": errors, "mfa": mfa}, status_code=exc.status)
+        return render(
+            request,
+            "identity/account.html",
+            {"user": user, "errors": errors, "mfa": mfa},
+            status_code=exc.status,
+        )
     flash(request, "Two-step verification is on.")
     return redirect(request, "/account")
 
@@ -303,7 +375,9 @@ _PAGE = 25
 
 @router.get("/admin/users")
 async def users_page(
-    request: Request, actor: Admin, db: DB,
+    request: Request,
+    actor: Admin,
+    db: DB,
     q: Annotated[str | None, Query(max_length=100)] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
@@ -318,18 +392,36 @@ async def users_page(
         db, settings_of(request), [u.username for u in users]
     )
     query = urlencode({k: v for k, v in {"q": q, "role": role, "status": status}.items() if v})
-    return render(request, "identity/users.html", {
-        "users": users, "total": total, "locked": locked, "q": q or "", "role": role or "",
-        "status": status or "", "offset": offset, "limit": _PAGE, "base_query": query,
-        "roles": ROLES,
-    })
+    return render(
+        request,
+        "identity/users.html",
+        {
+            "users": users,
+            "total": total,
+            "locked": locked,
+            "q": q or "",
+            "role": role or "",
+            "status": status or "",
+            "offset": offset,
+            "limit": _PAGE,
+            "base_query": query,
+            "roles": ROLES,
+        },
+    )
 
 
 @router.get("/admin/users/new")
 async def user_new_page(request: Request, actor: Admin):
-    return render(request, "identity/user_form.html",
-                  {"values": {"role": request.query_params.get("role", "")}, "errors": {},
-                   "roles": ROLES, "user": None})
+    return render(
+        request,
+        "identity/user_form.html",
+        {
+            "values": {"role": request.query_params.get("role", "")},
+            "errors": {},
+            "roles": ROLES,
+            "user": None,
+        },
+    )
 
 
 @router.post("/admin/users/new")
@@ -340,10 +432,13 @@ async def user_new_submit(request: Request, actor: Admin, db: DB):
         data = schemas.UserCreate(**values, password=str(form.get("password", "")))
         user = await identity_service.create_user(db, actor, data)
     except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        return render(request, "identity/user_form.html",
-                      {"values": values, "errors": errors, "roles": ROLES, "user": None},
-                      status_code=422)
+        errors = _also_password(await form_failure(db, exc), values, form)
+        return render(
+            request,
+            "identity/user_form.html",
+            {"values": values, "errors": errors, "roles": ROLES, "user": None},
+            status_code=422,
+        )
     flash(request, f"Created {ROLE_LABELS[user.role].lower()} account '{user.username}'.")
     return redirect(request, f"/admin/users/{user.id}")
 
@@ -357,13 +452,26 @@ async def user_page(request: Request, user_id: int, actor: Admin, db: DB):
 async def _user_page(request: Request, db, user, values, errors, status_code: int = 200):
     locked = await identity_service.locked_usernames(db, settings_of(request), [user.username])
     history, _ = await identity_service.account_history(db, user.id)
-    return render(request, "identity/user_form.html", {
-        "user": user, "locked": user.username in locked, "roles": ROLES, "errors": errors,
-        "history": history,
-        "values": values or {"username": user.username, "full_name": user.full_name,
-                             "email": user.email or "", "phone": user.phone or "",
-                             "role": user.role},
-    }, status_code=status_code)
+    return render(
+        request,
+        "identity/user_form.html",
+        {
+            "user": user,
+            "locked": user.username in locked,
+            "roles": ROLES,
+            "errors": errors,
+            "history": history,
+            "values": values
+            or {
+                "username": user.username,
+                "full_name": user.full_name,
+                "email": user.email or "",
+                "phone": user.phone or "",
+                "role": user.role,
+            },
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/admin/users/{user_id}")

@@ -10,11 +10,24 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from openward.config import ROLES
 
 Role = Literal[
-    "admin", "receptionist", "nurse", "doctor", "pharmacist", "lab_technician",
-    "radiologist", "billing", "patient",
+    "admin",
+    "receptionist",
+    "nurse",
+    "doctor",
+    "pharmacist",
+    "lab_technician",
+    "radiologist",
+    "billing",
+    "patient",
 ]
 StaffRole = Literal[
-    "receptionist", "nurse", "doctor", "pharmacist", "lab_technician", "radiologist", "billing",
+    "receptionist",
+    "nurse",
+    "doctor",
+    "pharmacist",
+    "lab_technician",
+    "radiologist",
+    "billing",
 ]
 Sex = Literal["female", "male", "other", "unknown"]
 

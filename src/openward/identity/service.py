@@ -64,8 +64,13 @@ def check_password(password: str, username: str, field: str = "password") -> Non
 
 def actor_for(user: User, origin: Actor, via: str) -> Actor:
     return Actor(
-        id=user.id, username=user.username, role=user.role, ip=origin.ip,
-        user_agent=origin.user_agent, via=via, full_name=user.full_name,
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        via=via,
+        full_name=user.full_name,
     )
 
 
@@ -91,7 +96,11 @@ async def _insert_user(db: AsyncSession, user: User) -> User:
 
 
 async def create_user(
-    db: AsyncSession, actor: Actor, data: schemas.UserCreate, *, approved: bool = True,
+    db: AsyncSession,
+    actor: Actor,
+    data: schemas.UserCreate,
+    *,
+    approved: bool = True,
     action: str = "user.create",
 ) -> User:
     username = check_username(data.username)
@@ -111,7 +120,11 @@ async def create_user(
         ),
     )
     await audit.record(
-        db, actor, action, object_type="user", object_id=user.id,
+        db,
+        actor,
+        action,
+        object_type="user",
+        object_id=user.id,
         detail={"username": username, "role": user.role, "approved": approved},
     )
     return user
@@ -122,8 +135,12 @@ async def register_patient(
 ) -> tuple[User, int, str]:
     """Self-registration: the login and the patient record, in one transaction."""
     account = schemas.UserCreate(
-        username=data.username, password=data.password, full_name=data.full_name,
-        email=data.email, phone=data.phone, role="patient",
+        username=data.username,
+        password=data.password,
+        full_name=data.full_name,
+        email=data.email,
+        phone=data.phone,
+        role="patient",
     )
     user = await create_user(db, origin, account, action="user.register_patient")
     given, _, family = data.full_name.strip().rpartition(" ")
@@ -225,7 +242,11 @@ async def update_user(
         await _end_all_sign_ins(db, user.id, "role_changed")
     await db.flush()
     await audit.record(
-        db, actor, "user.update", object_type="user", object_id=user.id,
+        db,
+        actor,
+        "user.update",
+        object_type="user",
+        object_id=user.id,
         detail={"fields": changed},
     )
     return user
@@ -247,8 +268,12 @@ async def set_active(
         user.deactivated_reason = None
     await db.flush()
     await audit.record(
-        db, actor, "user.activate" if active else "user.deactivate", object_type="user",
-        object_id=user.id, reason=reason,
+        db,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        object_type="user",
+        object_id=user.id,
+        reason=reason,
     )
     return user
 
@@ -350,7 +375,10 @@ async def _refuse_if_locked(
     state = await lock_state(db, settings, username)
     if state.locked:
         await audit.record(
-            db, origin.as_anonymous(username), "auth.login", outcome="denied",
+            db,
+            origin.as_anonymous(username),
+            "auth.login",
+            outcome="denied",
             reason="account_locked",
         )
         raise AccountLocked(
@@ -362,21 +390,35 @@ async def _refuse_if_locked(
 
 
 async def _count_failure(
-    db: AsyncSession, settings: Settings, origin: Actor, username: str, reason: str,
+    db: AsyncSession,
+    settings: Settings,
+    origin: Actor,
+    username: str,
+    reason: str,
     user: User | None,
 ) -> None:
     db.add(LoginAttempt(username=username, ip=origin.ip))
     await db.flush()
     who = origin.as_anonymous(username)
     await audit.record(
-        db, who, "auth.login", outcome="failure", reason=reason,
-        object_type="user" if user else None, object_id=user.id if user else None,
+        db,
+        who,
+        "auth.login",
+        outcome="failure",
+        reason=reason,
+        object_type="user" if user else None,
+        object_id=user.id if user else None,
     )
     state = await lock_state(db, settings, username)
     if state.locked and state.failures == settings.login_max_failures:
         await audit.record(
-            db, who, "auth.lockout", outcome="denied", reason=f"{state.failures} failed sign-ins",
-            object_type="user" if user else None, object_id=user.id if user else None,
+            db,
+            who,
+            "auth.lockout",
+            outcome="denied",
+            reason=f"{state.failures} failed sign-ins",
+            object_type="user" if user else None,
+            object_id=user.id if user else None,
         )
 
 
@@ -428,14 +470,24 @@ async def check_credentials(
         raise InvalidCredentials("Wrong username or password.")
     if not user.is_active:
         await audit.record(
-            db, actor_for(user, origin, "anonymous"), "auth.login", outcome="denied",
-            reason="account_disabled", object_type="user", object_id=user.id,
+            db,
+            actor_for(user, origin, "anonymous"),
+            "auth.login",
+            outcome="denied",
+            reason="account_disabled",
+            object_type="user",
+            object_id=user.id,
         )
         raise AccountDisabled("This account has been deactivated. Contact an administrator.")
     if not user.is_approved:
         await audit.record(
-            db, actor_for(user, origin, "anonymous"), "auth.login", outcome="denied",
-            reason="account_pending", object_type="user", object_id=user.id,
+            db,
+            actor_for(user, origin, "anonymous"),
+            "auth.login",
+            outcome="denied",
+            reason="account_pending",
+            object_type="user",
+            object_id=user.id,
         )
         raise AccountPending(
             "This account is waiting for an administrator's approval; you can sign in once "
@@ -449,8 +501,12 @@ async def check_credentials(
         settings.resolved_secret_key(), str(user.id), "mfa", lifetime, setup=state == "setup"
     )
     await audit.record(
-        db, actor_for(user, origin, "anonymous"), "auth.mfa_challenge", object_type="user",
-        object_id=user.id, detail={"setup": state == "setup"},
+        db,
+        actor_for(user, origin, "anonymous"),
+        "auth.mfa_challenge",
+        object_type="user",
+        object_id=user.id,
+        detail={"setup": state == "setup"},
     )
     return MfaChallenge(user, token, int(lifetime.total_seconds()), state == "setup")
 
@@ -483,7 +539,11 @@ async def _signed_in(db: AsyncSession, origin: Actor, user: User, via: str) -> N
     user.last_login_at = utcnow()
     await _clear_failures(db, user.username)
     await audit.record(
-        db, actor_for(user, origin, via), "auth.login", object_type="user", object_id=user.id,
+        db,
+        actor_for(user, origin, via),
+        "auth.login",
+        object_type="user",
+        object_id=user.id,
         detail={"via": via, "mfa": user.totp_enabled},
     )
 
@@ -506,7 +566,11 @@ async def issue_tokens(
     )
     lifetime = timedelta(minutes=settings.access_token_minutes)
     access, _ = security.encode_jwt(
-        settings.resolved_secret_key(), str(user.id), "access", lifetime, role=user.role,
+        settings.resolved_secret_key(),
+        str(user.id),
+        "access",
+        lifetime,
+        role=user.role,
         fam=family,
     )
     await db.flush()
@@ -541,8 +605,13 @@ async def refresh_tokens(
                 .values(revoked_at=now)
             )
             await audit.record(
-                db, who, "auth.refresh_reuse", outcome="denied", object_type="user",
-                object_id=row.user_id, reason="refresh token presented twice; family revoked",
+                db,
+                who,
+                "auth.refresh_reuse",
+                outcome="denied",
+                object_type="user",
+                object_id=row.user_id,
+                reason="refresh token presented twice; family revoked",
             )
             raise RefreshTokenReused(field="refresh_token")
         raise InvalidToken("This refresh token has been revoked.", field="refresh_token")
@@ -564,8 +633,9 @@ async def logout(db: AsyncSession, actor: Actor) -> None:
         .where(RefreshToken.user_id == actor.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    await audit.record(db, actor, "auth.logout", object_type="user", object_id=actor.id,
-                       detail={"via": actor.via})
+    await audit.record(
+        db, actor, "auth.logout", object_type="user", object_id=actor.id, detail={"via": actor.via}
+    )
 
 
 async def actor_from_access_token(
@@ -586,8 +656,14 @@ async def actor_from_access_token(
     if live is None:
         raise InvalidToken("This sign-in has ended; sign in again.")
     actor = Actor(
-        id=user.id, username=user.username, role=user.role, ip=origin.ip,
-        user_agent=origin.user_agent, via="token", token_family=family, full_name=user.full_name,
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        via="token",
+        token_family=family,
+        full_name=user.full_name,
     )
     return actor, user
 
@@ -601,8 +677,9 @@ async def start_mfa_setup(db: AsyncSession, settings: Settings, actor: Actor, us
     user.totp_enabled = False
     await db.flush()
     await audit.record(db, actor, "auth.mfa_setup", object_type="user", object_id=user.id)
-    return user.totp_secret, security.totp_uri(user.totp_secret, user.username,
-                                               settings.hospital_name)
+    return user.totp_secret, security.totp_uri(
+        user.totp_secret, user.username, settings.hospital_name
+    )
 
 
 async def enable_mfa(db: AsyncSession, settings: Settings, actor: Actor, user: User, code: str):
@@ -673,8 +750,12 @@ async def actor_from_session(
         session.ended_reason = reason
         if user is not None:
             await audit.record(
-                db, actor_for(user, origin, "session"), "auth.session_end", reason=reason,
-                object_type="user", object_id=user.id,
+                db,
+                actor_for(user, origin, "session"),
+                "auth.session_end",
+                reason=reason,
+                object_type="user",
+                object_id=user.id,
             )
         message = {
             "idle": f"You were signed out after {settings.session_idle_minutes} minutes "
@@ -686,8 +767,13 @@ async def actor_from_session(
     if (now - session.last_seen_at).total_seconds() >= 30:
         session.last_seen_at = now
     actor = Actor(
-        id=user.id, username=user.username, role=user.role, ip=origin.ip,
-        user_agent=origin.user_agent, via="session", session_id=session.id,
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        via="session",
+        session_id=session.id,
         full_name=user.full_name,
     )
     return actor, user, session
@@ -703,8 +789,15 @@ async def close_session(
     if session is not None and session.ended_at is None:
         session.ended_at = utcnow()
         session.ended_reason = "idle" if idle else "logout"
-    await audit.record(db, actor, "auth.logout", object_type="user", object_id=actor.id,
-                       reason="idle" if idle else None, detail={"via": "session"})
+    await audit.record(
+        db,
+        actor,
+        "auth.logout",
+        object_type="user",
+        object_id=actor.id,
+        reason="idle" if idle else None,
+        detail={"via": "session"},
+    )
 
 
 # ---------------------------------------------------------------- figures for dashboards
@@ -727,8 +820,11 @@ async def pending_approvals(db: AsyncSession, limit: int = 10) -> tuple[list[Use
 
 async def recent_sign_ins(db: AsyncSession, limit: int = 10, actor_id: int | None = None):
     events, _ = await audit.search(
-        db, action="auth.login", outcome="success",
-        actor=str(actor_id) if actor_id else None, limit=limit,
+        db,
+        action="auth.login",
+        outcome="success",
+        actor=str(actor_id) if actor_id else None,
+        limit=limit,
     )
     return events
 

@@ -55,7 +55,11 @@ async def create(
                 raise
             continue
         await audit.record(
-            db, actor, "patient.create", object_type="patient", object_id=patient.id,
+            db,
+            actor,
+            "patient.create",
+            object_type="patient",
+            object_id=patient.id,
             patient_id=patient.id,
         )
         return patient
@@ -67,7 +71,11 @@ async def for_user(db: AsyncSession, actor: Actor, user_id: int) -> Patient | No
     patient = await db.scalar(select(Patient).where(Patient.user_id == user_id))
     if patient is not None:
         await audit.record(
-            db, actor, "patient.read", object_type="patient", object_id=patient.id,
+            db,
+            actor,
+            "patient.read",
+            object_type="patient",
+            object_id=patient.id,
             patient_id=patient.id,
         )
     return patient

@@ -22,7 +22,5 @@ async def dashboard_page(
     figures = data["figures"]
     per_role = figures.get("users_per_role") or {}
     biggest = max(per_role.values(), default=0) or 1
-    bars = [
-        (role, count, round(count * 20 / biggest) * 5) for role, count in per_role.items()
-    ]
+    bars = [(role, count, round(count * 20 / biggest) * 5) for role, count in per_role.items()]
     return render(request, "reports/dashboard.html", {"data": data, "bars": bars})

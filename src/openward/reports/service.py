@@ -24,8 +24,15 @@ def _sign_in_rows(events: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for event in events:
         via = json.loads(event.detail or "{}").get("via")
-        rows.append({"username": event.actor_username, "role": event.actor_role,
-                     "at": event.at, "ip": event.ip, "via": "web" if via == "session" else "api"})
+        rows.append(
+            {
+                "username": event.actor_username,
+                "role": event.actor_role,
+                "at": event.at,
+                "ip": event.ip,
+                "via": "web" if via == "session" else "api",
+            }
+        )
     return rows
 
 
@@ -41,21 +48,28 @@ async def dashboard(db: AsyncSession, settings: Settings, actor: Actor) -> dict[
         figures["patients_registered"] = await patients_service.count_active(db)
         figures["users_per_role"] = per_role
         lists["pending_approvals"] = [
-            {"id": u.id, "username": u.username, "full_name": u.full_name, "role": u.role,
-             "created_at": u.created_at}
+            {
+                "id": u.id,
+                "username": u.username,
+                "full_name": u.full_name,
+                "role": u.role,
+                "created_at": u.created_at,
+            }
             for u in pending
         ]
         lists["recent_sign_ins"] = _sign_in_rows(await identity_service.recent_sign_ins(db, 10))
     elif actor.role == "patient":
         patient = await patients_service.for_user(db, actor, actor.id or 0)
         if patient is not None:
-            lists["my_record"] = [{
-                "mrn": format_mrn(patient.mrn),
-                "name": f"{patient.given_name} {patient.family_name}",
-                "date_of_birth": patient.date_of_birth,
-                "phone": patient.phone,
-                "email": patient.email,
-            }]
+            lists["my_record"] = [
+                {
+                    "mrn": format_mrn(patient.mrn),
+                    "name": f"{patient.given_name} {patient.family_name}",
+                    "date_of_birth": patient.date_of_birth,
+                    "phone": patient.phone,
+                    "email": patient.email,
+                }
+            ]
     else:
         figures["patients_registered"] = await patients_service.count_active(db)
         figures["patients_registered_today"] = await patients_service.count_registered_since(

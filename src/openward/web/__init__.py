@@ -23,7 +23,11 @@ _TITLES = {
 
 
 def render_error_page(
-    request: Request, status: int, code: str, title: str, detail: str,
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
     errors: list[dict[str, str]] | None,
 ) -> Response | None:
     """Pages get a friendly page (or the sign-in page) instead of problem+json."""
@@ -46,8 +50,14 @@ def render_error_page(
     return render(
         request,
         "web/error.html",
-        {"status": status, "code": code, "title": _TITLES.get(status, title), "detail": detail,
-         "errors": errors or [], "request_id": problems.request_id(request)},
+        {
+            "status": status,
+            "code": code,
+            "title": _TITLES.get(status, title),
+            "detail": detail,
+            "errors": errors or [],
+            "request_id": problems.request_id(request),
+        },
         status_code=status,
     )
 
@@ -58,8 +68,11 @@ def install(app: FastAPI) -> None:
     from openward.reports import pages as reports_pages
 
     problems.page_renderer = render_error_page
-    app.mount("/static/vendor/bootstrap",
-              StaticFiles(directory=xstatic_bootstrap.BASE_DIR), name="bootstrap")
+    app.mount(
+        "/static/vendor/bootstrap",
+        StaticFiles(directory=xstatic_bootstrap.BASE_DIR),
+        name="bootstrap",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(identity_pages.router)
     app.include_router(audit_pages.router)

@@ -70,13 +70,15 @@ def finish_response(request: Request, response: Response) -> Response:
     secure = request.app.state.settings.cookie_secure
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
-        response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="lax", secure=secure,
-                            path="/")
+        response.set_cookie(
+            CSRF_COOKIE, new_csrf, httponly=True, samesite="lax", secure=secure, path="/"
+        )
     outgoing = getattr(request.state, "flash_out", None)
     if outgoing:
         value = _serializer(request).dumps(json.dumps(outgoing))
-        response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", secure=secure,
-                            path="/", max_age=300)
+        response.set_cookie(
+            FLASH_COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/", max_age=300
+        )
     elif getattr(request.state, "flash_consumed", False):
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response

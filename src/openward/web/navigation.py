@@ -34,8 +34,9 @@ class MenuItem:
 
 def menu_for(actor: Actor, path: str) -> list[MenuItem]:
     return [
-        MenuItem(link.label, link.href, link.icon,
-                 path == link.href or path.startswith(link.href + "/"))
+        MenuItem(
+            link.label, link.href, link.icon, path == link.href or path.startswith(link.href + "/")
+        )
         for link in LINKS
         if actor.can(link.permission)
     ]

@@ -34,7 +34,9 @@ ROLE_LABELS = {
 }
 
 
-def _local_time(value: datetime | None, request: Request | None = None, fmt: str = "%d %b %Y %H:%M") -> str:
+def _local_time(
+    value: datetime | None, request: Request | None = None, fmt: str = "%d %b %Y %H:%M"
+) -> str:
     if value is None:
         return "—"
     zone = request.app.state.settings.zone if request is not None else None
