@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,32 +53,27 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     """Migrate, then serve on a free port until the block ends; yields the base URL."""
     openward(env, "db", "upgrade")
     port = free_port()
-    process = subprocess.Popen(
-        [
-            str(VENV_BIN / "uvicorn"),
-            "openward.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # The server's log goes to a file: a pipe nobody reads would fill up and hang the server.
+    log = tempfile.NamedTemporaryFile("w+", prefix="openward-server-", suffix=".log")  # noqa: SIM115
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "openward.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {process.stderr.read() if process.stderr else ''}"
-                )
+                raise RuntimeError(f"server exited: {Path(log.name).read_text()[-3000:]}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
@@ -87,6 +83,9 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
                 raise RuntimeError("server did not become ready within 30 s")
             time.sleep(0.2)
         yield base
+    except BaseException:
+        print("--- server log (tail) ---\n" + Path(log.name).read_text()[-5000:])
+        raise
     finally:
         process.terminate()
         try:
@@ -94,3 +93,4 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()

@@ -17,22 +17,31 @@ from tests.live_server import live_server, openward, server_env
 def server(tmp_path: Path):
     env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'openward.db'}")
     with live_server(env) as base:
-        openward(env, "users", "create-admin", "--username", "chief", "--password",
-                 STRONG_PASSWORD, "--full-name", "Amara Okafor")
+        openward(
+            env,
+            "users",
+            "create-admin",
+            "--username",
+            "chief",
+            "--password",
+            STRONG_PASSWORD,
+            "--full-name",
+            "Amara Okafor",
+        )
         openward(env, "demo")
         yield base, env
 
 
 @pytest.fixture
-def console_errors(page):  # noqa: ANN001, ANN201
+def console_errors(page):
     """Script errors, CSP refusals and failed static files (error pages' own status aside)."""
     errors: list[str] = []
 
-    def on_console(msg) -> None:  # noqa: ANN001
+    def on_console(msg) -> None:
         if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
             errors.append(msg.text)
 
-    def on_response(response) -> None:  # noqa: ANN001
+    def on_response(response) -> None:
         if "/static/" in response.url and response.status >= 400:
             errors.append(f"{response.status} {response.url}")
 
@@ -57,10 +66,15 @@ def test_every_page_renders_without_console_errors(server, page, shot, console_e
     shot("page-register-staff")
 
     sign_in(page, base, "chief", STRONG_PASSWORD)
-    for path, name in [("/dashboard", "admin-dashboard"), ("/admin/users", "users"),
-                       ("/admin/users?role=nurse", "users-nurses"), ("/admin/users/new", "new-user"),
-                       ("/admin/audit", "audit"), ("/account", "account"),
-                       ("/no/such/page", "404")]:
+    for path, name in [
+        ("/dashboard", "admin-dashboard"),
+        ("/admin/users", "users"),
+        ("/admin/users?role=nurse", "users-nurses"),
+        ("/admin/users/new", "new-user"),
+        ("/admin/audit", "audit"),
+        ("/account", "account"),
+        ("/no/such/page", "404"),
+    ]:
         page.goto(f"{base}{path}")
         shot(f"page-{name}")
     page.goto(f"{base}/admin/users?q=nadia")
@@ -96,7 +110,9 @@ def test_every_page_renders_without_console_errors(server, page, shot, console_e
         expect(page.get_by_test_id("dashboard-title")).to_have_text(title)
         shot(f"page-{username}-dashboard")
         if username == "patient":
-            expect(page.get_by_test_id("my-mrn")).to_have_text(re.compile(r"^\d{3}-\d{3}-\d{3}-\d$"))
+            expect(page.get_by_test_id("my-mrn")).to_have_text(
+                re.compile(r"^\d{3}-\d{3}-\d{3}-\d$")
+            )
             page.goto(f"{base}/admin/users")
             expect(page.get_by_role("heading")).to_contain_text("You don't have access")
             shot("page-403")

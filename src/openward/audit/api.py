@@ -11,6 +11,7 @@ from openward.audit.schemas import AuditEventOut, AuditList, ChainOut
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.clock import as_aware
+from openward.core.params import Offset, QueryId
 from openward.identity.access import DB, require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -25,13 +26,13 @@ async def search_audit(
     actor_name: Annotated[
         str | None, Query(alias="actor", max_length=150, description="Username or user id")
     ] = None,
-    patient_id: int | None = None,
+    patient_id: QueryId = None,
     action: Annotated[str | None, Query(max_length=64, description="Exact, or prefix*")] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     zone = request.app.state.settings.zone
     events, total = await audit.search(

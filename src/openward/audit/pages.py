@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from openward.core import audit
 from openward.core.actors import Actor
+from openward.core.params import Offset, parse_id
 from openward.identity.access import DB, require
 from openward.web.forms import read_form
 from openward.web.templating import render
@@ -39,7 +40,7 @@ async def audit_page(
     patient_id: Annotated[str | None, Query(max_length=12)] = None,
     since: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     until: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     zone = request.app.state.settings.zone
     filters = {
@@ -55,7 +56,7 @@ async def audit_page(
         actor=actor_name or None,
         action=action or None,
         outcome=outcome if outcome in ("success", "failure", "denied") else None,
-        patient_id=int(patient_id) if patient_id and patient_id.isdigit() else None,
+        patient_id=parse_id(patient_id),
         since=_day_start(since, zone),
         until=_day_start(until, zone, next_day=True),
         limit=_PAGE,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.core.actors import Actor
+from openward.core.params import parse_id
 from openward.db import Base, UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -171,7 +172,7 @@ async def search(
     query = select(AuditEvent)
     if actor:
         if actor.isdigit():
-            query = query.where(AuditEvent.actor_id == int(actor))
+            query = query.where(AuditEvent.actor_id == (parse_id(actor) or 0))
         else:
             query = query.where(AuditEvent.actor_username == actor.lower())
     if patient_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -44,6 +45,38 @@ def apply_security_headers(
         headers["Content-Security-Policy"] = DOCS_CSP
 
 
+def _has_nul(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").lower()
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+async def _refuse_nul(scope: Scope, send: Send) -> None:
+    """A URL with a NUL character can name nothing stored here: a clear 422, not a 500."""
+    body = json.dumps(
+        {
+            "type": "https://openward.org/problems/validation_error",
+            "title": "The request has invalid fields",
+            "status": 422,
+            "code": "validation_error",
+            "detail": "The address contains a NUL character.",
+            "instance": scope.get("path", "").replace("\x00", ""),
+            "request_id": scope["state"]["request_id"],
+            "errors": [{"field": "query", "message": "must not contain NUL characters"}],
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestContextMiddleware:
     """Gives each request an id (kept from X-Request-ID when sane) and logs one line."""
 
@@ -74,6 +107,15 @@ class RequestContextMiddleware:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        if _has_nul(scope):
+            await _refuse_nul(scope, send_with_headers)
+            log.info(
+                "request_id=%s method=%s path=%s status=422 (NUL in URL)",
+                rid,
+                scope.get("method"),
+                path,
+            )
+            return
         try:
             await self.app(scope, receive, send_with_headers)
         finally:

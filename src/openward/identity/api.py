@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from openward.core.actors import Actor
 from openward.core.origin import origin_of
+from openward.core.params import Offset, RowId
 from openward.identity import schemas
 from openward.identity import service as identity_service
 from openward.identity.access import (
@@ -192,7 +193,7 @@ async def list_users(
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(pattern="^(active|pending|inactive)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     users, total = await identity_service.list_users(
         db, role=role, q=q, status=status, limit=limit, offset=offset
@@ -209,13 +210,13 @@ async def list_users(
 
 
 @router.get("/users/{user_id}", response_model=schemas.UserOut, summary="One user")
-async def get_user(user_id: int, actor: Admin, request: Request, db: DB):
+async def get_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.get_user(db, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=schemas.UserOut, summary="Change a user")
 async def update_user(
-    user_id: int, body: schemas.UserUpdate, actor: Admin, request: Request, db: DB
+    user_id: RowId, body: schemas.UserUpdate, actor: Admin, request: Request, db: DB
 ):
     user = await identity_service.update_user(db, actor, user_id, body)
     return await _user_out(db, request, user)
@@ -227,7 +228,7 @@ async def update_user(
     summary="Deactivate: sign-in and tokens stop working at once",
 )
 async def deactivate_user(
-    user_id: int,
+    user_id: RowId,
     actor: Admin,
     request: Request,
     db: DB,
@@ -239,7 +240,7 @@ async def deactivate_user(
 
 
 @router.post("/users/{user_id}/activate", response_model=schemas.UserOut, summary="Reactivate")
-async def activate_user(user_id: int, actor: Admin, request: Request, db: DB):
+async def activate_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     user = await identity_service.set_active(db, actor, user_id, True)
     return await _user_out(db, request, user)
 
@@ -249,14 +250,14 @@ async def activate_user(user_id: int, actor: Admin, request: Request, db: DB):
     response_model=schemas.UserOut,
     summary="Approve a self-registered staff account",
 )
-async def approve_user(user_id: int, actor: Admin, request: Request, db: DB):
+async def approve_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.approve(db, actor, user_id))
 
 
 @router.post(
     "/users/{user_id}/unlock", response_model=schemas.UserOut, summary="Lift a sign-in lockout"
 )
-async def unlock_user(user_id: int, actor: Admin, request: Request, db: DB):
+async def unlock_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.unlock(db, actor, user_id))
 
 
@@ -265,5 +266,5 @@ async def unlock_user(user_id: int, actor: Admin, request: Request, db: DB):
     response_model=schemas.UserOut,
     summary="Remove the second factor (lost phone); the user enrols again",
 )
-async def reset_mfa(user_id: int, actor: Admin, request: Request, db: DB):
+async def reset_mfa(user_id: RowId, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.reset_mfa(db, actor, user_id))

@@ -14,6 +14,7 @@ from openward.config import ROLES
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.origin import origin_of
+from openward.core.params import Offset, RowId
 from openward.identity import schemas
 from openward.identity import service as identity_service
 from openward.identity.access import (
@@ -95,8 +96,9 @@ async def login_page(
 
 def _notice_text(code: str | None, idle_minutes: int) -> str | None:
     """Notices are codes, not text from the URL, so a link cannot put words in our mouth."""
+    minutes = "1 minute" if idle_minutes == 1 else f"{idle_minutes} minutes"
     return {
-        "idle": f"You were signed out after {idle_minutes} minutes without activity.",
+        "idle": f"You were signed out after {minutes} without activity.",
         "expired": "Your session has ended; please sign in again.",
         "deactivated": "Your session has ended; please sign in again.",
         "signed_out": "You have signed out.",
@@ -381,7 +383,7 @@ async def users_page(
     q: Annotated[str | None, Query(max_length=100)] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     role = role if role in ROLES else None
     status = status if status in ("active", "pending", "inactive") else None
@@ -444,7 +446,7 @@ async def user_new_submit(request: Request, actor: Admin, db: DB):
 
 
 @router.get("/admin/users/{user_id}")
-async def user_page(request: Request, user_id: int, actor: Admin, db: DB):
+async def user_page(request: Request, user_id: RowId, actor: Admin, db: DB):
     user = await identity_service.get_user(db, user_id)
     return await _user_page(request, db, user, values=None, errors={})
 
@@ -475,7 +477,7 @@ async def _user_page(request: Request, db, user, values, errors, status_code: in
 
 
 @router.post("/admin/users/{user_id}")
-async def user_edit_submit(request: Request, user_id: int, actor: Admin, db: DB):
+async def user_edit_submit(request: Request, user_id: RowId, actor: Admin, db: DB):
     form = await read_form(request)
     values = form_values(form, "full_name", "email", "phone", "role")
     password = str(form.get("password", ""))
@@ -501,7 +503,7 @@ _ACTIONS = {
 
 
 @router.post("/admin/users/{user_id}/{action}")
-async def user_action_submit(request: Request, user_id: int, action: str, actor: Admin, db: DB):
+async def user_action_submit(request: Request, user_id: RowId, action: str, actor: Admin, db: DB):
     form = await read_form(request)
     if action not in _ACTIONS:
         flash(request, "Unknown action.", "error")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from openward.config import ROLES
+from openward.core.schemas import InputModel
 
 Role = Literal[
     "admin",
@@ -34,8 +35,8 @@ Sex = Literal["female", "male", "other", "unknown"]
 assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _In(InputModel):
+    pass
 
 
 def _blank_to_none(value: object) -> object:
@@ -154,6 +155,14 @@ class RegisterPatientIn(_In):
     sex: Sex
 
     _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_already(cls, value: date) -> date:
+        # A day of slack: the hospital's calendar may be ahead of the server's UTC date.
+        if value > datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError("The date of birth cannot be in the future.")
+        return value
 
 
 class RegisteredPatientOut(BaseModel):

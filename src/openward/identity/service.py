@@ -184,13 +184,14 @@ async def list_users(
     if role:
         query = query.where(User.role == role)
     if q:
-        like = f"%{q.strip().lower()}%"
+        # autoescape: a % or _ typed in the search box is a character to find, not a wildcard.
+        fragment = q.strip().lower()
         query = query.where(
             or_(
-                User.username.like(like),
-                func.lower(User.full_name).like(like),
-                func.lower(User.email).like(like),
-                User.phone.like(like),
+                User.username.contains(fragment, autoescape=True),
+                func.lower(User.full_name).contains(fragment, autoescape=True),
+                func.lower(User.email).contains(fragment, autoescape=True),
+                User.phone.contains(fragment, autoescape=True),
             )
         )
     if status == "pending":
@@ -700,6 +701,8 @@ async def user_for_enrolment(db: AsyncSession, settings: Settings, mfa_token: st
     claims = security.decode_jwt(settings.resolved_secret_key(), mfa_token, "mfa") or {}
     if not claims.get("setup"):
         raise InvalidToken("This sign-in step is not an enrolment.", field="mfa_token")
+    if user.totp_enabled:  # enrolled since: the token must not replace the authenticator
+        raise InvalidToken("The authenticator is already set up; sign in again.", field="mfa_token")
     return user
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from openward.core.errors import DomainError
+from openward.core.errors import DomainError, ValidationFailed
 from openward.core.security import constant_time_equal
 from openward.identity.access import CsrfFailed
 
@@ -37,6 +37,9 @@ def csrf_token_for(request: Request) -> str:
 async def read_form(request: Request) -> FormData:
     """The posted form, after checking its CSRF token."""
     form = await request.form()
+    for name, value in form.multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationFailed("This field must not contain NUL characters.", field=name)
     sent = str(form.get("csrf_token", ""))
     expected = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not constant_time_equal(sent, expected):
@@ -94,10 +97,16 @@ def pydantic_errors(exc: ValidationError) -> dict[str, str]:
         loc = [str(p) for p in err.get("loc", ())]
         field = loc[0] if loc else "form"
         message = err.get("msg", "Invalid value")
-        if err.get("type") == "missing":
+        kind = err.get("type", "")
+        # A person reads these beside the field: no Python type names or option lists.
+        if kind == "missing" or err.get("input") == "":
             message = "This field is required."
-        elif err.get("type") == "string_too_short":
-            message = "This field is required." if err.get("input") == "" else message
+        elif kind == "literal_error":
+            message = "Choose one of the options."
+        elif kind.startswith("date_"):
+            message = "Enter a valid date."
+        elif message.startswith("value is not a valid email address"):
+            message = "Enter a valid e-mail address, such as name@example.org."
         message = message.removeprefix("Value error, ")
         errors.setdefault(field, message)
     return errors
