@@ -112,12 +112,14 @@ def create_admin(
     email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
 ) -> None:
     """Create an administrator account."""
+    from pydantic import ValidationError
+
     from openward.core.actors import Actor
     from openward.core.errors import DomainError
     from openward.identity import schemas
     from openward.identity import service as identity_service
 
-    generated = password is None
+    generated = not password  # an empty --password (an unset variable) also generates one
     password = password or secrets.token_urlsafe(15)
     settings = _settings()
 
@@ -131,6 +133,10 @@ def create_admin(
         user = asyncio.run(_run_in_session(settings, work))
     except DomainError as exc:
         console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    except ValidationError as exc:  # a malformed username or e-mail: say which, no traceback
+        for error in exc.errors():
+            console.print(f"[red]--{error['loc'][0]}: {error['msg']}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"Created administrator [bold]{user.username}[/bold] (id {user.id}).")
     if generated:

@@ -36,7 +36,8 @@ def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     env = server_env(url)
     try:
         with live_server(env) as base:
-            openward(env, "demo")
+            logins = tmp_path_factory.mktemp("logins") / "demo-logins"
+            openward(env, "demo", "--credentials-file", str(logins))
             yield base, env
     finally:
         if database:

@@ -26,7 +26,12 @@ def _day_start(text: str | None, zone, *, next_day: bool = False) -> datetime | 
     except ValueError:
         return None
     start = datetime.combine(day, time.min, tzinfo=zone)
-    return start + timedelta(days=1) if next_day else start
+    if not next_day:
+        return start
+    try:
+        return start + timedelta(days=1)
+    except OverflowError:  # up to 9999-12-31 inclusive: no upper bound at all
+        return None
 
 
 @router.get("/admin/audit")

@@ -109,6 +109,16 @@ async def record(
     return event
 
 
+def _utc_bound(value: datetime | None) -> datetime | None:
+    """A search bound in UTC; a time beyond either end of the calendar is pinned to that end."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 00:00 in a zone east of UTC
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     ok: bool
@@ -189,9 +199,9 @@ async def search(
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
     if since is not None:
-        query = query.where(AuditEvent.at >= since)
+        query = query.where(AuditEvent.at >= _utc_bound(since))
     if until is not None:
-        query = query.where(AuditEvent.at < until)
+        query = query.where(AuditEvent.at < _utc_bound(until))
     total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = await db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
     return list(rows), total

@@ -147,6 +147,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
     apply_security_headers(response.headers)
     response.headers["X-Request-ID"] = request_id(request)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
