@@ -17,6 +17,13 @@ CHROMIUM = (
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture starts a server: a machine without Chromium skips the browser tests,
+    CI (CI=true or 1) fails them. This hook only sees the tests under tests/e2e/."""
+    need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Module scope: Playwright's sync API holds an event loop on this thread while it runs,

@@ -9,7 +9,7 @@ import pyotp
 import pytest
 
 from tests.conftest import STRONG_PASSWORD
-from tests.e2e.test_browser_journey import sign_in
+from tests.e2e.browser import sign_in
 from tests.live_server import live_server, openward, server_env
 
 

@@ -176,6 +176,13 @@ async def test_staff_cannot_sign_in_until_an_admin_approves(client, as_role):
     }
 
 
+async def test_a_wrong_password_on_a_pending_account_does_not_reveal_that_it_exists(client):
+    await client.post("/api/v1/auth/register-staff", json=STAFF)
+    response = await login(client, "lena", "Not-Her-Password-1")
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
 async def test_asking_for_an_admin_or_patient_account_as_staff_is_refused(client, as_role):
     for role in ("admin", "patient"):
         response = await client.post("/api/v1/auth/register-staff", json={**STAFF, "role": role})

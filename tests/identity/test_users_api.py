@@ -3,7 +3,10 @@ deactivate and activate, and the rules that keep the hospital able to administer
 
 from __future__ import annotations
 
+import httpx
+
 from tests.conftest import STRONG_PASSWORD, bearer, login
+from tests.web.pages import sign_in
 
 NEW_NURSE = {
     "username": "nadia",
@@ -125,6 +128,22 @@ async def test_creating_a_user_with_an_unknown_role_returns_422_naming_role(clie
     assert await _total(client, admin, q="nadia") == 0
 
 
+async def test_malformed_user_fields_return_422_naming_each_field(client, as_role):
+    admin = await as_role("admin")
+    for change, field, code in [
+        ({"email": "not-an-email"}, "email", "validation_error"),
+        ({"full_name": ""}, "full_name", "validation_error"),
+        ({"username": "a b"}, "username", "invalid_username"),
+        ({"username": "-nadia"}, "username", "invalid_username"),
+        ({"extra": "field"}, "extra", "validation_error"),
+    ]:
+        response = await client.post("/api/v1/users", headers=admin, json={**NEW_NURSE, **change})
+        assert response.status_code == 422, change
+        assert response.json()["code"] == code, change
+        assert list(_field_errors(response)) == [field], change
+    assert await _total(client, admin, q="nadia") == 0
+
+
 async def test_creating_a_user_without_a_required_field_names_it(client, as_role):
     admin = await as_role("admin")
     for missing in ("username", "password", "full_name", "role"):
@@ -132,6 +151,21 @@ async def test_creating_a_user_without_a_required_field_names_it(client, as_role
         response = await client.post("/api/v1/users", headers=admin, json=body)
         assert response.status_code == 422, missing
         assert _field_errors(response) == {missing: "This field is required."}
+
+
+async def test_a_password_is_kept_exactly_as_typed_for_the_api_and_the_pages(app, client, as_role):
+    admin = await as_role("admin")
+    spaced = "  Night-Shift-Ward-7 "
+    created = await client.post(
+        "/api/v1/users", headers=admin, json={**NEW_NURSE, "password": spaced}
+    )
+    assert created.status_code == 201
+    assert (await login(client, "nadia", spaced)).status_code == 200
+    assert (await login(client, "nadia", spaced.strip())).status_code == 401
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.4", 50100))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        page = await sign_in(browser, "nadia", spaced)
+        assert page.status_code == 303 and page.headers["location"] == "/dashboard"
 
 
 # ---------------------------------------------------------------- read and change
@@ -230,6 +264,25 @@ async def test_changing_a_users_role_ends_their_sign_ins(client, as_role, make_u
     assert (await client.get("/api/v1/auth/me", headers=fresh)).json()["role"] == "nurse"
 
 
+async def test_a_password_or_role_change_also_signs_the_user_out_of_the_browser(
+    app, client, as_role, make_user
+):
+    admin = await as_role("admin")
+    user = await make_user("receptionist", username="rosa")
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.4", 50100))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        for change in ({"role": "nurse"}, {"password": "Brand-New-Secret-9"}):
+            password = STRONG_PASSWORD if "role" in change else "Brand-New-Secret-9"
+            browser.cookies.clear()
+            signed_in = await sign_in(browser, "rosa", STRONG_PASSWORD)
+            assert signed_in.status_code == 303, change
+            assert (await browser.get("/api/v1/auth/me")).status_code == 200
+            patched = await client.patch(f"/api/v1/users/{user.id}", headers=admin, json=change)
+            assert patched.status_code == 200
+            assert (await browser.get("/api/v1/auth/me")).status_code == 401, change
+            assert (await login(client, "rosa", password)).status_code == 200
+
+
 async def test_an_admin_demoted_loses_user_management_at_once(client, as_role, make_user):
     admin = await as_role("admin")
     second = await make_user("admin", username="second-admin")
@@ -321,6 +374,8 @@ async def test_deactivate_stops_sign_in_and_activate_restores_it(client, as_role
     assert (await client.get("/api/v1/auth/me", headers=_auth(pair))).status_code == 401
     refused = await login(client, "bilal")
     assert refused.status_code == 403 and refused.json()["code"] == "account_disabled"
+    inactive = await client.get("/api/v1/users", headers=admin, params={"status": "inactive"})
+    assert [u["id"] for u in inactive.json()["items"]] == [user.id]
     on = await client.post(f"/api/v1/users/{user.id}/activate", headers=admin)
     assert on.status_code == 200 and on.json()["is_active"] is True
     assert (await login(client, "bilal")).status_code == 200

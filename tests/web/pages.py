@@ -42,3 +42,10 @@ def text_of(html: str) -> str:
         r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.DOTALL)
     )
     return re.sub(r"\s+", " ", html_module.unescape(without_tags)).strip()
+
+
+def beside(html: str, field: str) -> str:
+    """The error message shown under one form field (the macro gives it id="e-<field>")."""
+    match = re.search(rf'id="e-{field}">([^<]*)<', html)
+    assert match, f"no error shown beside {field}"
+    return html_module.unescape(match.group(1))

@@ -8,7 +8,7 @@ import pyotp
 from openward.app import create_app
 from openward.patients.mrn import is_valid_mrn
 from tests.conftest import STRONG_PASSWORD
-from tests.web.pages import csrf_of, sign_in, submit, text_of
+from tests.web.pages import beside, csrf_of, sign_in, submit, text_of
 
 
 async def test_a_patient_registers_and_is_shown_their_mrn(client):
@@ -45,8 +45,44 @@ async def test_registration_errors_are_shown_beside_the_fields_with_values_kept(
     )
     assert response.status_code == 422
     assert 'value="Paula Fischer"' in response.text and 'value="paula"' in response.text
-    assert 'id="e-email"' in response.text and 'id="e-password"' in response.text
-    assert 'id="e-date_of_birth"' in response.text
+    assert '<option value="female" selected>' in response.text
+    assert (
+        beside(response.text, "email") == "Enter a valid e-mail address, such as name@example.org."
+    )
+    assert beside(response.text, "password") == "Use at least 10 characters."
+    assert beside(response.text, "date_of_birth") == "This field is required."
+    assert (await sign_in(client, "paula")).status_code == 401  # no account was made
+
+
+async def test_registration_speaks_plainly_about_empty_and_impossible_answers(client):
+    empty = await submit(
+        client,
+        "/register",
+        full_name="Paula Fischer",
+        date_of_birth="",
+        sex="",
+        email="",
+        phone="",
+        username="paula",
+        password=STRONG_PASSWORD,
+    )
+    assert empty.status_code == 422
+    assert beside(empty.text, "sex") == "This field is required."
+    assert beside(empty.text, "date_of_birth") == "This field is required."
+    unborn = await submit(
+        client,
+        "/register",
+        full_name="Paula Fischer",
+        date_of_birth="2999-01-01",
+        sex="female",
+        email="",
+        phone="",
+        username="paula",
+        password=STRONG_PASSWORD,
+    )
+    assert unborn.status_code == 422
+    assert beside(unborn.text, "date_of_birth") == "The date of birth cannot be in the future."
+    assert 'value="2999-01-01"' in unborn.text
 
 
 async def test_a_staff_request_waits_for_approval(client):
@@ -61,10 +97,31 @@ async def test_a_staff_request_waits_for_approval(client):
         password=STRONG_PASSWORD,
     )
     assert response.status_code == 202
+    assert "Request sent" in text_of(response.text)
     assert "waiting for an administrator's approval" in text_of(response.text)
     refused = await sign_in(client, "lena")
     assert refused.status_code == 403
     assert "waiting for an administrator's approval" in text_of(refused.text)
+    assert "ow_session" not in client.cookies
+    assert (await client.get("/dashboard")).status_code == 303
+
+
+async def test_a_staff_request_with_mistakes_keeps_what_was_typed(client):
+    response = await submit(
+        client,
+        "/register/staff",
+        full_name="Lena Lab",
+        email="lena@example.org",
+        phone="+44 20 7946 0000",
+        role="",
+        username="lena",
+        password="lena-password-1",
+    )
+    assert response.status_code == 422
+    assert beside(response.text, "role") == "This field is required."
+    assert "must not contain the username" in beside(response.text, "password")
+    for typed in ("Lena Lab", "lena@example.org", "+44 20 7946 0000", "lena"):
+        assert f'value="{typed}"' in response.text
 
 
 async def test_a_role_that_requires_two_step_enrols_at_first_sign_in(settings_factory, make_user):
@@ -94,10 +151,22 @@ async def test_a_role_that_requires_two_step_enrols_at_first_sign_in(settings_fa
         await app.state.engine.dispose()
 
 
-async def test_pages_carry_security_headers_and_a_request_id(client):
-    page = await client.get("/login")
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert page.headers["x-frame-options"] == "DENY"
-    assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "strict-origin-when-cross-origin"
-    assert len(page.headers["x-request-id"]) >= 16
+async def test_pages_carry_security_headers_and_a_request_id(client, make_user):
+    await make_user("nurse", username="nadia")
+    pages = [await client.get("/login"), await client.get("/no/such/page")]
+    await sign_in(client, "nadia")
+    pages += [await client.get("/dashboard"), await client.get("/admin/users")]
+    assert [p.status_code for p in pages] == [200, 404, 200, 403]
+    request_ids = set()
+    for page in pages:
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert len(page.headers["x-request-id"]) >= 16
+        request_ids.add(page.headers["x-request-id"])
+    assert len(request_ids) == len(pages)
+    error_page = pages[1]
+    assert error_page.headers["x-request-id"] in text_of(error_page.text)  # "Reference: ..."

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pyotp
 from sqlalchemy import select
 
+from openward.app import create_app
 from openward.db import session_scope
 from openward.identity.models import WebSession
 from tests.conftest import STRONG_PASSWORD
 from tests.web.pages import csrf_of, sign_in, submit, text_of
+
+
+async def test_the_sign_in_page_asks_for_a_username_and_password(client):
+    page = await client.get("/login")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Sign in" in text_of(page.text)
+    assert 'for="f-username">Username' in page.text
+    assert 'id="f-password" name="password" type="password"' in page.text
+    assert 'href="/register"' in page.text and 'href="/register/staff"' in page.text
+    csrf_cookie = next(h for h in page.headers.get_list("set-cookie") if h.startswith("ow_csrf="))
+    assert "HttpOnly" in csrf_cookie
 
 
 async def test_signing_in_sets_a_protected_session_cookie_and_opens_the_dashboard(
@@ -45,6 +59,20 @@ async def test_a_form_without_the_csrf_token_is_refused(client, make_user):
         "/login", data={"username": "nadia", "password": STRONG_PASSWORD, "csrf_token": "forged"}
     )
     assert forged.status_code == 403
+    assert "ow_session" not in client.cookies
+    assert (await client.get("/dashboard")).status_code == 303  # still signed out
+
+
+async def test_a_token_copied_into_another_browser_is_refused(app, client, make_user):
+    await make_user("nurse", username="nadia")
+    token = csrf_of((await client.get("/login")).text)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        response = await other.post(
+            "/login", data={"username": "nadia", "password": STRONG_PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 403
+        assert "ow_session" not in other.cookies
 
 
 async def test_signed_in_forms_need_the_sessions_token(client, make_user):
@@ -54,13 +82,28 @@ async def test_signed_in_forms_need_the_sessions_token(client, make_user):
         "/admin/users/new",
         data={
             "csrf_token": "stolen",
-            "username": "x",
-            "full_name": "X",
-            "role": "nurse",
+            "username": "intruder",
+            "full_name": "Planted Account",
+            "role": "admin",
             "password": "Night-Shift-Ward-7",
         },
     )
     assert response.status_code == 403
+    assert "form has expired" in text_of(response.text)
+    listing = await client.get("/admin/users?q=intruder")
+    assert "No users match." in text_of(listing.text)
+    refused = await client.post("/logout", data={})
+    assert refused.status_code == 403
+    assert (await client.get("/dashboard")).status_code == 200  # still signed in
+
+
+async def test_opening_the_dashboard_signed_out_leads_to_sign_in_and_back(client, make_user):
+    await make_user("nurse", username="nadia")
+    response = await client.get("/dashboard")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fdashboard"
+    login_page = await client.get(response.headers["location"])
+    assert 'name="next" value="/dashboard"' in login_page.text
 
 
 async def test_next_sends_you_back_where_you_were_but_never_off_site(client, make_user):
@@ -101,6 +144,41 @@ async def test_an_idle_session_signs_out_with_a_notice(client, make_user, app):
     assert response.headers["location"] == "/login?next=%2Fdashboard&notice=idle"
     login_page = await client.get(response.headers["location"])
     assert "signed out after 15 minutes without activity" in text_of(login_page.text)
+
+
+async def test_a_session_in_use_is_not_signed_out(client, make_user, app):
+    await make_user("nurse", username="nadia")
+    await sign_in(client, "nadia")
+    for _ in range(2):  # 10 + 10 minutes: only fine if each visit counts as activity
+        async with session_scope(app.state.sessionmaker) as db:
+            session = await db.scalar(select(WebSession))
+            session.last_seen_at -= timedelta(minutes=10)
+        page = await client.get("/dashboard")
+        assert page.status_code == 200
+        assert "Nurse dashboard" in text_of(page.text)
+
+
+async def test_the_idle_limit_comes_from_the_settings(settings_factory, make_user):
+    await make_user("nurse", username="nadia")
+    short = create_app(settings_factory(session_idle_minutes=1))
+    transport = httpx.ASGITransport(app=short)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await sign_in(http, "nadia")
+            page = await http.get("/dashboard")
+            assert 'data-idle-seconds="60"' in page.text
+            async with session_scope(short.state.sessionmaker) as db:
+                session = await db.scalar(select(WebSession))
+                session.last_seen_at -= timedelta(seconds=90)
+            response = await http.get("/dashboard")
+            assert response.status_code == 303
+            assert response.headers["location"] == "/login?next=%2Fdashboard&notice=idle"
+            login_page = await http.get(response.headers["location"])
+            assert "You were signed out after 1 minute without activity." in text_of(
+                login_page.text
+            )
+    finally:
+        await short.state.engine.dispose()
 
 
 async def test_the_page_signs_out_an_unattended_screen_by_itself(client, make_user):
@@ -182,3 +260,47 @@ async def test_changing_my_password_needs_the_current_one(client, make_user):
     client.cookies.clear()
     assert (await sign_in(client, "nadia")).status_code == 401
     assert (await sign_in(client, "nadia", "Fresh-Start-2026")).status_code == 303
+
+
+async def test_a_wrong_code_while_setting_up_two_step_keeps_the_same_key_on_screen(
+    client, make_user
+):
+    await make_user("nurse", username="nadia")
+    await sign_in(client, "nadia")
+    account = await client.get("/account")
+    setup = await client.post("/account/mfa/setup", data={"csrf_token": csrf_of(account.text)})
+    secret = setup.text.split('data-testid="mfa-secret">')[1].split("<")[0]
+    wrong = await client.post(
+        "/account/mfa/enable", data={"csrf_token": csrf_of(setup.text), "code": "000000"}
+    )
+    assert "The verification code is wrong or has expired" in text_of(wrong.text)
+    assert f'data-testid="mfa-secret">{secret}<' in wrong.text
+    right = await client.post(
+        "/account/mfa/enable",
+        data={"csrf_token": csrf_of(wrong.text), "code": pyotp.TOTP(secret).now()},
+    )
+    assert right.status_code == 303
+    account = await client.get("/account")
+    assert "Two-step verification is on." in text_of(account.text)
+    assert "Set up two-step verification" not in text_of(account.text)
+
+
+async def test_a_signed_in_screen_cannot_quietly_switch_two_step_off(client, make_user):
+    """Starting set-up again once it is on would drop the second factor with no code asked."""
+    await make_user("doctor", username="dmensah")
+    await sign_in(client, "dmensah")
+    account = await client.get("/account")
+    setup = await client.post("/account/mfa/setup", data={"csrf_token": csrf_of(account.text)})
+    secret = setup.text.split('data-testid="mfa-secret">')[1].split("<")[0]
+    await client.post(
+        "/account/mfa/enable",
+        data={"csrf_token": csrf_of(setup.text), "code": pyotp.TOTP(secret).now()},
+    )
+    again = await client.post("/account/mfa/setup", data={"csrf_token": csrf_of(account.text)})
+    assert again.status_code == 303 and again.headers["location"] == "/account"
+    account = await client.get("/account")
+    assert "Two-step verification is already on" in text_of(account.text)
+    assert "mfa-secret" not in account.text
+    client.cookies.clear()
+    step = await sign_in(client, "dmensah")
+    assert step.status_code == 200 and "Two-step verification" in text_of(step.text)

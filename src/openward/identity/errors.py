@@ -40,6 +40,11 @@ class MfaNotSetUp(Conflict):
     title = "Start the second-factor set-up first"
 
 
+class MfaAlreadyOn(Conflict):
+    code = "mfa_already_on"
+    title = "Two-step verification is already on; an administrator can reset it for a new phone"
+
+
 class RefreshTokenReused(InvalidToken):
     code = "refresh_token_reused"
     title = "This refresh token was already used; every session from that sign-in is revoked"

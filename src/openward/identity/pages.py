@@ -335,7 +335,12 @@ async def account_mfa_setup(request: Request, actor: Me, db: DB):
     await read_form(request)
     user = current_user(request)
     settings = settings_of(request)
-    secret, uri = await identity_service.start_mfa_setup(db, settings, actor, user)
+    try:
+        secret, uri = await identity_service.start_mfa_setup(db, settings, actor, user)
+    except DomainError as exc:
+        await form_failure(db, exc)
+        flash(request, exc.detail, "error")
+        return redirect(request, "/account")
     return render(
         request,
         "identity/account.html",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from openward.config import ROLES
 from openward.core.schemas import InputModel
@@ -39,13 +39,18 @@ class _In(InputModel):
     pass
 
 
+# A password is exactly what was typed: the pages pass it on untrimmed, so the API must not
+# trim it either, or a password with an outer space set in one place fails in the other.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
 def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
 class LoginIn(_In):
     username: str = Field(min_length=1, max_length=150)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024)
 
 
 class MfaIn(_In):
@@ -117,7 +122,7 @@ class MfaEnabledOut(BaseModel):
 
 class UserCreate(_In):
     username: str = Field(min_length=3, max_length=150)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024)
     full_name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
@@ -131,7 +136,7 @@ class UserUpdate(_In):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     role: Role | None = None
-    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    password: Password | None = Field(default=None, min_length=1, max_length=1024)
 
     _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
 
@@ -147,7 +152,7 @@ class UserList(BaseModel):
 
 class RegisterPatientIn(_In):
     username: str = Field(min_length=3, max_length=150)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024)
     full_name: str = Field(min_length=2, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
@@ -174,7 +179,7 @@ class RegisteredPatientOut(BaseModel):
 
 class RegisterStaffIn(_In):
     username: str = Field(min_length=3, max_length=150)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024)
     full_name: str = Field(min_length=2, max_length=200)
     email: EmailStr
     phone: str | None = Field(default=None, max_length=40)

@@ -25,6 +25,7 @@ from openward.identity.errors import (
     InvalidToken,
     InvalidUsername,
     LastAdmin,
+    MfaAlreadyOn,
     MfaCodeInvalid,
     MfaNotSetUp,
     PasswordsDiffer,
@@ -674,6 +675,8 @@ async def actor_from_access_token(
 
 async def start_mfa_setup(db: AsyncSession, settings: Settings, actor: Actor, user: User):
     """A new secret (not yet in force) and the otpauth URI for the authenticator app."""
+    if user.totp_enabled:  # else a borrowed session could quietly switch the second factor off
+        raise MfaAlreadyOn()
     user.totp_secret = security.new_totp_secret()
     user.totp_enabled = False
     await db.flush()
