@@ -96,7 +96,7 @@ async def login_page(
 
 def _notice_text(code: str | None, idle_minutes: int) -> str | None:
     """Notices are codes, not text from the URL, so a link cannot put words in our mouth."""
-    minutes = "1 minute" if idle_minutes == 1 else f"{idle_minutes} minutes"
+    minutes = identity_service.minutes(idle_minutes)
     return {
         "idle": f"You were signed out after {minutes} without activity.",
         "expired": "Your session has ended; please sign in again.",

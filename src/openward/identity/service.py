@@ -327,6 +327,10 @@ async def _end_all_sign_ins(db: AsyncSession, user_id: int, reason: str) -> None
 # ---------------------------------------------------------------- lockout
 
 
+def minutes(count: int) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"
+
+
 @dataclass(frozen=True)
 class LockState:
     failures: int
@@ -384,7 +388,7 @@ async def _refuse_if_locked(
             reason="account_locked",
         )
         raise AccountLocked(
-            f"Too many failed sign-ins. Try again in {max(1, state.retry_after // 60)} minute(s) "
+            f"Too many failed sign-ins. Try again in {minutes(-(-state.retry_after // 60))} "
             "or ask an administrator to unlock the account.",
             headers={"Retry-After": str(state.retry_after)},
             extra={"retry_after": state.retry_after},
@@ -764,7 +768,7 @@ async def actor_from_session(
                 object_id=user.id,
             )
         message = {
-            "idle": f"You were signed out after {settings.session_idle_minutes} minutes "
+            "idle": f"You were signed out after {minutes(settings.session_idle_minutes)} "
             "without activity.",
             "expired": "Your session has expired; please sign in again.",
         }.get(reason, "Please sign in.")
