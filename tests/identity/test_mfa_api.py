@@ -13,7 +13,7 @@ import pytest
 
 from openward.app import create_app
 from openward.core import security
-from tests.conftest import STRONG_PASSWORD, bearer, login
+from tests.conftest import STRONG_PASSWORD, bearer, login, totp_code
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ async def _enable_totp(client, headers) -> str:
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     enabled = await client.post(
-        "/api/v1/auth/mfa/enable", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa/enable", headers=headers, json={"code": totp_code(secret)}
     )
     assert enabled.status_code == 200, enabled.text
     assert enabled.json()["totp_enabled"] is True
@@ -100,7 +100,7 @@ async def test_with_totp_enabled_sign_in_needs_the_code_which_completes_it(clien
 
     done = await client.post(
         "/api/v1/auth/mfa",
-        json={"mfa_token": challenge["mfa_token"], "code": pyotp.TOTP(secret).now()},
+        json={"mfa_token": challenge["mfa_token"], "code": totp_code(secret)},
     )
     assert done.status_code == 200, done.text
     pair = done.json()
@@ -111,6 +111,25 @@ async def test_with_totp_enabled_sign_in_needs_the_code_which_completes_it(clien
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )
     assert rotated.status_code == 200
+
+
+async def test_a_code_once_used_is_never_accepted_again(client, make_user):
+    await make_user("doctor", username="dmensah")
+    secret = await _enable_totp(client, await bearer(client, "dmensah"))
+    code = totp_code(secret)
+    first = await client.post(
+        "/api/v1/auth/mfa", json={"mfa_token": await _mfa_token(client, "dmensah"), "code": code}
+    )
+    assert first.status_code == 200
+    replayed = await client.post(
+        "/api/v1/auth/mfa", json={"mfa_token": await _mfa_token(client, "dmensah"), "code": code}
+    )
+    assert replayed.status_code == 401 and replayed.json()["code"] == "mfa_invalid"
+    fresh = await client.post(
+        "/api/v1/auth/mfa",
+        json={"mfa_token": await _mfa_token(client, "dmensah"), "code": totp_code(secret)},
+    )
+    assert fresh.status_code == 200
 
 
 async def test_the_mfa_token_is_not_an_access_token(client, make_user):
@@ -133,7 +152,7 @@ async def test_a_wrong_code_returns_401_mfa_invalid_and_five_lock_the_account(cl
         assert wrong.json()["code"] == "mfa_invalid"
         assert "code" in [e["field"] for e in wrong.json()["errors"]]
     right = await client.post(
-        "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert right.status_code == 429 and right.json()["code"] == "account_locked"
     again = await login(client, "dmensah")
@@ -161,7 +180,7 @@ async def test_four_wrong_codes_then_the_right_one_still_signs_in(client, make_u
             "/api/v1/auth/mfa", json={"mfa_token": token, "code": _wrong_code(secret)}
         )
     right = await client.post(
-        "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert right.status_code == 200 and "access_token" in right.json()
 
@@ -177,7 +196,7 @@ async def test_an_expired_mfa_token_returns_401(client, app, make_user):
         setup=False,
     )
     response = await client.post(
-        "/api/v1/auth/mfa", json={"mfa_token": expired, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": expired, "code": totp_code(secret)}
     )
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
@@ -214,11 +233,11 @@ async def test_a_code_step_token_cannot_replace_the_enrolled_secret(client, make
     setup = await client.post("/api/v1/auth/mfa/setup", json={"mfa_token": token})
     assert setup.status_code == 401
     enable = await client.post(
-        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert enable.status_code == 401
     done = await client.post(
-        "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert done.status_code == 200  # the enrolled authenticator still works
 
@@ -233,9 +252,7 @@ async def test_admin_reset_mfa_turns_the_second_factor_off_and_ends_sign_ins(
     secret = await _enable_totp(client, await bearer(client, "dmensah"))
     token = await _mfa_token(client, "dmensah")
     pair = (
-        await client.post(
-            "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
-        )
+        await client.post("/api/v1/auth/mfa", json={"mfa_token": token, "code": totp_code(secret)})
     ).json()
     admin = await as_role("admin")
     reset = await client.post(f"/api/v1/users/{user.id}/reset-mfa", headers=admin)
@@ -295,7 +312,7 @@ async def test_an_admin_without_totp_must_enrol_and_gets_tokens_only_by_enrollin
     assert setup.json()["otpauth_uri"].startswith("otpauth://totp/")
     # A right code for the new secret, at the code step, before enabling: still no tokens.
     early = await http.post(
-        "/api/v1/auth/mfa", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert early.status_code != 200 and "access_token" not in early.json()
     wrong = await http.post(
@@ -305,7 +322,7 @@ async def test_an_admin_without_totp_must_enrol_and_gets_tokens_only_by_enrollin
     assert "tokens" not in wrong.json()
 
     enabled = await http.post(
-        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert enabled.status_code == 200
     assert enabled.json()["totp_enabled"] is True
@@ -335,7 +352,7 @@ async def test_the_enrolment_token_is_spent_once_the_admin_has_enrolled(mfa_for_
     token = (await login(http, "chief")).json()["mfa_token"]
     secret = (await http.post("/api/v1/auth/mfa/setup", json={"mfa_token": token})).json()["secret"]
     enabled = await http.post(
-        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa/enable", json={"mfa_token": token, "code": totp_code(secret)}
     )
     assert enabled.status_code == 200
     replay = await http.post("/api/v1/auth/mfa/setup", json={"mfa_token": token})
@@ -343,6 +360,6 @@ async def test_the_enrolment_token_is_spent_once_the_admin_has_enrolled(mfa_for_
     # The enrolled authenticator is still the one that counts.
     step = (await login(http, "chief")).json()
     done = await http.post(
-        "/api/v1/auth/mfa", json={"mfa_token": step["mfa_token"], "code": pyotp.TOTP(secret).now()}
+        "/api/v1/auth/mfa", json={"mfa_token": step["mfa_token"], "code": totp_code(secret)}
     )
     assert done.status_code == 200

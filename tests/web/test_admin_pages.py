@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pyotp
-
-from tests.conftest import STRONG_PASSWORD, login
+from tests.conftest import STRONG_PASSWORD, login, totp_code
 from tests.web.pages import beside, csrf_of, sign_in, submit, text_of
 
 
@@ -171,7 +169,7 @@ async def test_resetting_a_lost_second_factor(client, make_user):
     secret = setup.text.split('data-testid="mfa-secret">')[1].split("<")[0]
     await client.post(
         "/account/mfa/enable",
-        data={"csrf_token": csrf_of(setup.text), "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_of(setup.text), "code": totp_code(secret)},
     )
     client.cookies.clear()
     assert "Two-step verification" in text_of((await sign_in(client, "dmensah")).text)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import httpx
-import pyotp
 
 from openward.app import create_app
 from openward.patients.mrn import is_valid_mrn
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, totp_code
 from tests.web.pages import beside, csrf_of, sign_in, submit, text_of
 
 
@@ -141,7 +140,7 @@ async def test_a_role_that_requires_two_step_enrols_at_first_sign_in(settings_fa
                     "csrf_token": csrf_of(enrol.text),
                     "mfa_token": token,
                     "next": "/dashboard",
-                    "code": pyotp.TOTP(secret).now(),
+                    "code": totp_code(secret),
                 },
             )
             assert done.status_code == 303

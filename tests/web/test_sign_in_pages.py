@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pyotp
 from sqlalchemy import select
 
 from openward.app import create_app
 from openward.db import session_scope
 from openward.identity.models import WebSession
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, totp_code
 from tests.web.pages import csrf_of, sign_in, submit, text_of
 
 
@@ -204,7 +203,7 @@ async def test_sign_in_with_the_second_factor(client, make_user):
     assert 'data-testid="mfa-qr"><svg' in setup.text
     enabled = await client.post(
         "/account/mfa/enable",
-        data={"csrf_token": csrf_of(setup.text), "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_of(setup.text), "code": totp_code(secret)},
     )
     assert enabled.status_code == 303
     client.cookies.clear()
@@ -227,7 +226,7 @@ async def test_sign_in_with_the_second_factor(client, make_user):
         data={
             "csrf_token": csrf_of(step.text),
             "mfa_token": token,
-            "code": pyotp.TOTP(secret).now(),
+            "code": totp_code(secret),
             "next": "/dashboard",
         },
     )
@@ -277,7 +276,7 @@ async def test_a_wrong_code_while_setting_up_two_step_keeps_the_same_key_on_scre
     assert f'data-testid="mfa-secret">{secret}<' in wrong.text
     right = await client.post(
         "/account/mfa/enable",
-        data={"csrf_token": csrf_of(wrong.text), "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_of(wrong.text), "code": totp_code(secret)},
     )
     assert right.status_code == 303
     account = await client.get("/account")
@@ -294,7 +293,7 @@ async def test_a_signed_in_screen_cannot_quietly_switch_two_step_off(client, mak
     secret = setup.text.split('data-testid="mfa-secret">')[1].split("<")[0]
     await client.post(
         "/account/mfa/enable",
-        data={"csrf_token": csrf_of(setup.text), "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_of(setup.text), "code": totp_code(secret)},
     )
     again = await client.post("/account/mfa/setup", data={"csrf_token": csrf_of(account.text)})
     assert again.status_code == 303 and again.headers["location"] == "/account"

@@ -97,8 +97,17 @@ def totp_uri(secret: str, account: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
 
-def verify_totp(secret: str, code: str) -> bool:
+def totp_step(secret: str, code: str) -> int | None:
+    """The 30-second time step a code belongs to (this one or a neighbour), else None.
+
+    Callers remember the last step used so that a code, once used, is never accepted again.
+    """
     code = "".join(ch for ch in code if ch.isdigit())
     if len(code) != 6:
-        return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(utcnow())
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None

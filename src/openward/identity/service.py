@@ -304,6 +304,7 @@ async def reset_mfa(db: AsyncSession, actor: Actor, user_id: int) -> User:
     user = await get_user(db, user_id)
     user.totp_enabled = False
     user.totp_secret = None
+    user.totp_last_step = None
     await _end_all_sign_ins(db, user.id, "mfa_reset")
     await db.flush()
     await audit.record(db, actor, "user.mfa_reset", object_type="user", object_id=user.id)
@@ -535,10 +536,27 @@ async def check_mfa(
     await _refuse_if_locked(db, settings, origin, user.username)
     if not user.totp_enabled or not user.totp_secret:
         raise MfaNotSetUp("Set up the authenticator app first.", field="code")
-    if not security.verify_totp(user.totp_secret, code):
+    if not await _use_totp_code(db, user, code):
         await _count_failure(db, settings, origin, user.username, "mfa_invalid", user)
         raise MfaCodeInvalid(field="code")
     return user
+
+
+async def _use_totp_code(db: AsyncSession, user: User, code: str) -> bool:
+    """Accept a code once: its time step must be newer than the last one accepted. The
+    conditional update makes two simultaneous uses of one code let only one through."""
+    step = security.totp_step(user.totp_secret or "", code)
+    if step is None:
+        return False
+    used = await db.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+    )
+    return used.rowcount == 1
 
 
 async def _signed_in(db: AsyncSession, origin: Actor, user: User, via: str) -> None:
@@ -682,6 +700,7 @@ async def start_mfa_setup(db: AsyncSession, settings: Settings, actor: Actor, us
     if user.totp_enabled:  # else a borrowed session could quietly switch the second factor off
         raise MfaAlreadyOn()
     user.totp_secret = security.new_totp_secret()
+    user.totp_last_step = None
     user.totp_enabled = False
     await db.flush()
     await audit.record(db, actor, "auth.mfa_setup", object_type="user", object_id=user.id)
@@ -693,7 +712,7 @@ async def start_mfa_setup(db: AsyncSession, settings: Settings, actor: Actor, us
 async def enable_mfa(db: AsyncSession, settings: Settings, actor: Actor, user: User, code: str):
     if not user.totp_secret:
         raise MfaNotSetUp(field="code")
-    if not security.verify_totp(user.totp_secret, code):
+    if not await _use_totp_code(db, user, code):
         await _count_failure(db, settings, actor, user.username, "mfa_invalid", user)
         raise MfaCodeInvalid(field="code")
     user.totp_enabled = True
