@@ -24,6 +24,8 @@ ROLES = (
     "billing",
     "patient",
 )
+STAFF_ROLES = tuple(role for role in ROLES if role != "patient")
+SELF_SERVICE_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "admin")
 
 
 class ConfigError(RuntimeError):

@@ -7,21 +7,12 @@ from typing import Any
 
 from fastapi.routing import iter_route_contexts
 
-from openward.config import ROLES
+from openward.config import ROLES, STAFF_ROLES
 
 # Every signed-in person may use their own account (me, logout, MFA set-up, dashboard).
 SELF = "account:self"
 
-_STAFF = (
-    "admin",
-    "receptionist",
-    "nurse",
-    "doctor",
-    "pharmacist",
-    "lab_technician",
-    "radiologist",
-    "billing",
-)
+_STAFF = STAFF_ROLES
 
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     SELF: ROLES,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from openward.config import ROLES
+from openward.config import ROLES, SELF_SERVICE_STAFF_ROLES
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.origin import origin_of
@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 Me = Annotated[Actor, require("account:self")]
 Admin = Annotated[Actor, require("users:manage")]
 
-STAFF_ROLES = [r for r in ROLES if r not in ("patient", "admin")]
+STAFF_ROLES = list(SELF_SERVICE_STAFF_ROLES)
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,32 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from openward.config import ROLES
+from openward.config import ROLES, SELF_SERVICE_STAFF_ROLES
 from openward.core.schemas import InputModel
 
-Role = Literal[
-    "admin",
-    "receptionist",
-    "nurse",
-    "doctor",
-    "pharmacist",
-    "lab_technician",
-    "radiologist",
-    "billing",
-    "patient",
-]
-StaffRole = Literal[
-    "receptionist",
-    "nurse",
-    "doctor",
-    "pharmacist",
-    "lab_technician",
-    "radiologist",
-    "billing",
-]
+# The same names as config.ROLES (a tuple subscript gives one Literal member per role).
+Role = Literal[ROLES]  # type: ignore[valid-type]
+# Roles a person may ask for at /auth/register-staff (admins are made by admins).
+StaffRole = Literal[SELF_SERVICE_STAFF_ROLES]  # type: ignore[valid-type]
 Sex = Literal["female", "male", "other", "unknown"]
-
-assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
 
 
 class _In(InputModel):
