@@ -9,6 +9,22 @@ import httpx
 
 from tests.conftest import STRONG_PASSWORD
 
+# What Paula types into the patient registration form; tests change only what they test.
+PATIENT_FORM = {
+    "full_name": "Paula Fischer",
+    "date_of_birth": "1984-03-14",
+    "sex": "female",
+    "email": "paula@example.org",
+    "phone": "",
+    "username": "paula",
+    "password": STRONG_PASSWORD,
+}
+
+
+def patient_form(**changes: str) -> dict[str, str]:
+    return {**PATIENT_FORM, **changes}
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -8,7 +8,7 @@ from openward.core.actors import Actor
 from openward.db import session_scope
 from openward.identity import service as identity_service
 from tests.conftest import STRONG_PASSWORD, login
-from tests.web.pages import csrf_of, sign_in, submit, text_of
+from tests.web.pages import csrf_of, patient_form, sign_in, submit, text_of
 
 HEADINGS = {
     "admin": "Administrator dashboard",
@@ -122,17 +122,7 @@ async def test_approving_a_staff_request_from_the_dashboard(client, make_user):
 
 
 async def test_a_patient_sees_their_own_record_and_sign_ins(client):
-    registered = await submit(
-        client,
-        "/register",
-        full_name="Paula Fischer",
-        date_of_birth="1984-03-14",
-        sex="female",
-        email="paula@example.org",
-        phone="+44 20 7946 0011",
-        username="paula",
-        password=STRONG_PASSWORD,
-    )
+    registered = await submit(client, "/register", **patient_form(phone="+44 20 7946 0011"))
     mrn = registered.text.split('data-testid="mrn">')[1].split("<")[0]
     await sign_in(client, "paula")
     page = text_of((await client.get("/dashboard")).text)

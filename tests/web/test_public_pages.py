@@ -7,21 +7,11 @@ import httpx
 from openward.app import create_app
 from openward.patients.mrn import is_valid_mrn
 from tests.conftest import STRONG_PASSWORD, totp_code
-from tests.web.pages import beside, csrf_of, sign_in, submit, text_of
+from tests.web.pages import PATIENT_FORM, beside, csrf_of, patient_form, sign_in, submit, text_of
 
 
 async def test_a_patient_registers_and_is_shown_their_mrn(client):
-    response = await submit(
-        client,
-        "/register",
-        full_name="Paula Fischer",
-        date_of_birth="1984-03-14",
-        sex="female",
-        email="paula@example.org",
-        phone="",
-        username="paula",
-        password=STRONG_PASSWORD,
-    )
+    response = await submit(client, "/register", **PATIENT_FORM)
     assert response.status_code == 201
     mrn = response.text.split('data-testid="mrn">')[1].split("<")[0]
     assert is_valid_mrn(mrn)
@@ -34,13 +24,7 @@ async def test_registration_errors_are_shown_beside_the_fields_with_values_kept(
     response = await submit(
         client,
         "/register",
-        full_name="Paula Fischer",
-        date_of_birth="",
-        sex="female",
-        email="not-an-email",
-        phone="",
-        username="paula",
-        password="short",
+        **patient_form(date_of_birth="", email="not-an-email", password="short"),
     )
     assert response.status_code == 422
     assert 'value="Paula Fischer"' in response.text and 'value="paula"' in response.text
@@ -54,31 +38,11 @@ async def test_registration_errors_are_shown_beside_the_fields_with_values_kept(
 
 
 async def test_registration_speaks_plainly_about_empty_and_impossible_answers(client):
-    empty = await submit(
-        client,
-        "/register",
-        full_name="Paula Fischer",
-        date_of_birth="",
-        sex="",
-        email="",
-        phone="",
-        username="paula",
-        password=STRONG_PASSWORD,
-    )
+    empty = await submit(client, "/register", **patient_form(date_of_birth="", sex="", email=""))
     assert empty.status_code == 422
     assert beside(empty.text, "sex") == "This field is required."
     assert beside(empty.text, "date_of_birth") == "This field is required."
-    unborn = await submit(
-        client,
-        "/register",
-        full_name="Paula Fischer",
-        date_of_birth="2999-01-01",
-        sex="female",
-        email="",
-        phone="",
-        username="paula",
-        password=STRONG_PASSWORD,
-    )
+    unborn = await submit(client, "/register", **patient_form(date_of_birth="2999-01-01", email=""))
     assert unborn.status_code == 422
     assert beside(unborn.text, "date_of_birth") == "The date of birth cannot be in the future."
     assert 'value="2999-01-01"' in unborn.text
