@@ -7,6 +7,15 @@ import re
 from tests.conftest import STRONG_PASSWORD, login, totp_code
 from tests.web.pages import beside, csrf_of, sign_in, submit, text_of
 
+# What the admin types to create Nadia's account (the password varies by test).
+NURSE_FORM = {
+    "username": "nadia",
+    "full_name": "Nadia Haddad",
+    "role": "nurse",
+    "email": "nadia@example.org",
+    "phone": "",
+}
+
 
 async def _admin(client, make_user) -> None:
     await make_user("admin", username="chief", full_name="Amara Okafor")
@@ -15,30 +24,12 @@ async def _admin(client, make_user) -> None:
 
 async def test_creating_a_user_keeps_what_was_typed_when_something_is_wrong(client, make_user):
     await _admin(client, make_user)
-    response = await submit(
-        client,
-        "/admin/users/new",
-        username="nadia",
-        full_name="Nadia Haddad",
-        role="nurse",
-        email="nadia@example.org",
-        phone="",
-        password="password123",
-    )
+    response = await submit(client, "/admin/users/new", **NURSE_FORM, password="password123")
     assert response.status_code == 422
     assert "too common" in beside(response.text, "password")
     assert 'value="Nadia Haddad"' in response.text and 'value="nadia@example.org"' in response.text
     assert '<option value="nurse" selected>' in response.text
-    created = await submit(
-        client,
-        "/admin/users/new",
-        username="nadia",
-        full_name="Nadia Haddad",
-        role="nurse",
-        email="nadia@example.org",
-        phone="",
-        password="Night-Shift-Ward-7",
-    )
+    created = await submit(client, "/admin/users/new", **NURSE_FORM, password="Night-Shift-Ward-7")
     assert created.status_code == 303
     detail = await client.get(created.headers["location"])
     assert "Created nurse account 'nadia'." in text_of(detail.text)

@@ -464,6 +464,19 @@ def mfa_state(settings: Settings, user: User) -> str | None:
     return None
 
 
+async def _record_refusal(db: AsyncSession, origin: Actor, user: User, reason: str) -> None:
+    """The password was right but the account may not sign in (deactivated, pending)."""
+    await audit.record(
+        db,
+        actor_for(user, origin, "anonymous"),
+        "auth.login",
+        outcome="denied",
+        reason=reason,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
 async def check_credentials(
     db: AsyncSession, settings: Settings, origin: Actor, username: str, password: str
 ) -> User | MfaChallenge:
@@ -476,26 +489,10 @@ async def check_credentials(
         await _count_failure(db, settings, origin, name, "invalid_credentials", user)
         raise InvalidCredentials("Wrong username or password.")
     if not user.is_active:
-        await audit.record(
-            db,
-            actor_for(user, origin, "anonymous"),
-            "auth.login",
-            outcome="denied",
-            reason="account_disabled",
-            object_type="user",
-            object_id=user.id,
-        )
+        await _record_refusal(db, origin, user, "account_disabled")
         raise AccountDisabled("This account has been deactivated. Contact an administrator.")
     if not user.is_approved:
-        await audit.record(
-            db,
-            actor_for(user, origin, "anonymous"),
-            "auth.login",
-            outcome="denied",
-            reason="account_pending",
-            object_type="user",
-            object_id=user.id,
-        )
+        await _record_refusal(db, origin, user, "account_pending")
         raise AccountPending(
             "This account is waiting for an administrator's approval; you can sign in once "
             "it is approved."
