@@ -17,7 +17,10 @@ from openward.core.permissions import undeclared_routes
 from openward.db import create_engine, session_factory
 from openward.health import router as health_router
 from openward.identity import api as identity_api
+from openward.patients import api as patients_api
 from openward.reports import api as reports_api
+from openward.scheduling import api as scheduling_api
+from openward.staff import api as staff_api
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_api.router)
     app.include_router(audit_api.router)
     app.include_router(reports_api.router)
+    app.include_router(patients_api.router)
+    app.include_router(staff_api.router)
+    app.include_router(scheduling_api.router)
 
     from openward.web import install as install_web
 

@@ -151,11 +151,12 @@ def demo(
 ) -> None:
     """Load demo users for every role (and their records); prints the logins."""
     from openward.demo import DEMO_ACCOUNTS, load_demo
+    from openward.demo_clinic import STEPS
 
     settings = _settings()
     target = credentials_file or demo_credentials_path(settings)
     with Progress(console=console) as progress:
-        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS))
+        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS) + STEPS)
 
         def advance(_name: str) -> None:
             progress.advance(task)

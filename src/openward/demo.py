@@ -11,6 +11,7 @@ from sqlalchemy import select
 from openward.config import Settings
 from openward.core.actors import Actor
 from openward.db import create_engine, session_factory, session_scope
+from openward.demo_clinic import load_clinic
 from openward.identity import schemas
 from openward.identity import service as identity_service
 from openward.identity.models import User
@@ -36,7 +37,8 @@ def demo_password() -> str:
 async def load_demo(
     settings: Settings, progress: Callable[[str], None] = lambda _name: None
 ) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet; returns (role, username, password)."""
+    """Create the demo accounts that do not exist yet, then the demo hospital (departments,
+    doctors, patients, appointments) once; returns the new (role, username, password)."""
     created: list[tuple[str, str, str]] = []
     engine = create_engine(settings)
     actor = Actor.system("demo")
@@ -74,6 +76,7 @@ async def load_demo(
                         ),
                     )
                 created.append((role, username, password))
+            created += await load_clinic(db, settings, lambda _username: demo_password(), progress)
     finally:
         await engine.dispose()
     return created

@@ -167,7 +167,7 @@ async def test_create_admin_refuses_bad_input_with_a_clear_message(
 
 @pytest.fixture(scope="module")
 def demo_install(tmp_path_factory, sqlite_template) -> tuple[Path, subprocess.CompletedProcess]:
-    """One installation with the demo loaded (demo hashes nine passwords: slow-ish)."""
+    """One installation with the demo loaded (demo hashes 15 passwords: slow-ish)."""
     directory = tmp_path_factory.mktemp("demo")
     db = migrated_copy(sqlite_template, directory)
     result = run(environment(sqlite_url(db)), directory, "demo")
@@ -175,11 +175,14 @@ def demo_install(tmp_path_factory, sqlite_template) -> tuple[Path, subprocess.Co
     return db, result
 
 
+DEMO_ROLES = sorted([*ROLES, *["doctor"] * 6])  # one login per role, and six more doctors
+
+
 async def test_demo_creates_one_login_per_role_and_prints_them(demo_install):
     db, result = demo_install
     logins_file = db.with_name("openward.db.demo-logins")
     logins = read_logins(logins_file)
-    assert sorted(role for role, _, _ in logins) == sorted(ROLES)
+    assert sorted(role for role, _, _ in logins) == DEMO_ROLES
     assert logins_file.stat().st_mode & 0o777 == 0o600
     assert "Demo logins" in result.stdout
     for role, username, password in logins:
@@ -189,9 +192,14 @@ async def test_demo_creates_one_login_per_role_and_prints_them(demo_install):
         ), (role, result.stdout)
     with sqlite3.connect(db) as conn:
         roles = sorted(r for (r,) in conn.execute("SELECT role FROM users"))
-        assert roles == sorted(ROLES)
-        assert conn.execute("SELECT count(*) FROM patients").fetchone() == (1,)
-    doctor = next(login for login in logins if login[0] == "doctor")
+        assert roles == DEMO_ROLES
+        assert conn.execute("SELECT count(*) FROM patients").fetchone() == (48,)
+        assert conn.execute("SELECT count(*) FROM doctors").fetchone() == (7,)
+        statuses = dict(conn.execute("SELECT status, count(*) FROM appointments GROUP BY 1"))
+        assert statuses["completed"] > 100 and statuses["booked"] > 100
+        (treatments,) = conn.execute("SELECT count(*) FROM treatments").fetchone()
+        assert treatments == statuses["completed"]
+    doctor = next(login for login in logins if login[1] == "doctor")
     assert await login_status(sqlite_url(db), doctor[1], doctor[2]) == 200
 
 
@@ -208,7 +216,7 @@ async def test_demo_again_creates_nothing_and_the_logins_can_be_shown_again(demo
 
     assert again.returncode == 0 and shown.returncode == 0
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM users").fetchone() == (len(ROLES),)
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (len(DEMO_ROLES),)
         assert conn.execute("SELECT count(*) FROM audit_events").fetchone() == events_before
     assert read_logins(logins_file) == logins
     for _, username, password in logins:
@@ -234,7 +242,7 @@ async def test_demo_passwords_are_generated_fresh_for_every_installation(
     }
     assert first.keys() == second.keys()
     assert not set(first.values()) & set(second.values())
-    assert len(set(first.values())) == len(ROLES)  # no shared password between roles either
+    assert len(set(first.values())) == len(DEMO_ROLES)  # no two logins share a password
 
 
 # ---------------------------------------------------------------- audit verify

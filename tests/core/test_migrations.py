@@ -20,7 +20,28 @@ from openward.db import Base, create_engine, session_scope
 from openward.migrate import alembic_config, head_revision
 from openward.models import load_all_models
 
-TABLES = {"audit_events", "login_attempts", "users", "patients", "refresh_tokens", "web_sessions"}
+TABLES = {
+    "audit_events",
+    "login_attempts",
+    "users",
+    "patients",
+    "refresh_tokens",
+    "web_sessions",
+    "departments",
+    "doctors",
+    "doctor_weekly_hours",
+    "doctor_availability_exceptions",
+    "appointments",
+    "treatments",
+    "care_team_members",
+}
+# Built by the migrations for one database only (trigram search on PostgreSQL); the models
+# cannot describe operator-class GIN indexes, so the comparison leaves them out by name.
+DIALECT_ONLY_INDEXES = (
+    "ix_patients_name_trgm",
+    "ix_patients_phone_trgm",
+    "ix_patients_mrn_pattern",
+)
 
 
 def _schema_differences(connection) -> list:
@@ -37,6 +58,7 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
         tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
     if dialect == "sqlite":  # SQLite cannot reflect expression indexes
         differences = [d for d in differences if "uq_users_email_lower" not in repr(d)]
+    differences = [d for d in differences if not any(n in repr(d) for n in DIALECT_ONLY_INDEXES)]
     assert differences == []
     assert tables == TABLES | {"alembic_version"}
 

@@ -129,8 +129,10 @@ async def test_the_users_and_registration_bodies_are_documented_as_the_contract_
         "phone",
         "date_of_birth",
         "sex",
+        "mrn",
     }
     assert register["properties"]["date_of_birth"]["format"] == "date"
+    assert "mrn" not in register["required"]  # only for a record the front desk made
 
     staff = _request_schema(document, "/api/v1/auth/register-staff", "post")
     assert set(staff["properties"]) == {

@@ -21,8 +21,19 @@ HEADINGS = {
     "billing": "Billing dashboard",
     "patient": "Patient dashboard",
 }
-ADMIN_MENU = ["Dashboard", "Users", "Audit trail", "My account"]
-EVERYONE_ELSE_MENU = ["Dashboard", "My account"]
+CLINIC = ["Patients", "Appointments", "Doctors", "Departments"]
+DIRECTORY = ["Doctors", "Departments"]
+MENUS = {
+    "admin": ["Dashboard", *CLINIC, "Users", "Audit trail", "My account"],
+    "receptionist": ["Dashboard", *CLINIC, "My account"],
+    "nurse": ["Dashboard", *CLINIC, "My account"],
+    "doctor": ["Dashboard", *CLINIC, "My account"],
+    "pharmacist": ["Dashboard", *DIRECTORY, "My account"],
+    "lab_technician": ["Dashboard", *DIRECTORY, "My account"],
+    "radiologist": ["Dashboard", *DIRECTORY, "My account"],
+    "billing": ["Dashboard", *DIRECTORY, "My account"],
+    "patient": ["Dashboard", "Appointments", *DIRECTORY, "My record", "My account"],
+}
 
 
 def menu_of(html: str) -> list[str]:
@@ -55,8 +66,7 @@ async def test_each_role_lands_on_its_own_dashboard_with_its_own_menu(client, ma
         title = re.search(r'data-testid="dashboard-title">([^<]+)<', page.text)
         assert title and title.group(1) == heading, role
         assert f"Welcome, Person {role}." in text_of(page.text)
-        expected = ADMIN_MENU if role == "admin" else EVERYONE_ELSE_MENU
-        assert menu_of(page.text) == expected, role
+        assert menu_of(page.text) == MENUS[role], role
 
 
 async def test_the_admin_dashboard_shows_real_figures(client, make_user, app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 
 # Row ids are 32-bit on PostgreSQL: larger numbers can name no row, so they are refused
 # up front (a clear 422) instead of reaching the driver.
@@ -21,3 +21,14 @@ def parse_id(text: str | None) -> int | None:
     if text and text.isdigit() and 1 <= int(text) <= MAX_ID:
         return int(text)
     return None
+
+
+# A doctor opening a patient outside their care gives a reason; the access is audited.
+BreakGlassReason = Annotated[
+    str | None,
+    Header(
+        alias="X-Break-Glass-Reason",
+        max_length=500,
+        description="Why a doctor needs this patient's record although not under their care.",
+    ),
+]

@@ -19,10 +19,23 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "dashboard:view": ROLES,
     "users:manage": ("admin",),
     "audit:read": ("admin",),
+    # Doctors read only their own patients (care team, appointments); the service checks.
     "patients:read": ("admin", "receptionist", "nurse", "doctor"),
     "patients:write": ("admin", "receptionist", "nurse"),
     "patients:self": ("patient",),
+    "care_team:write": ("admin", "receptionist", "nurse", "doctor"),
     "staff:directory": _STAFF,
+    # Departments, doctors and free slots: everyone signed in, patients included.
+    "directory:read": ROLES,
+    "staff:manage": ("admin",),
+    "availability:write": ("admin", "doctor"),
+    # Appointments: patients their own, doctors theirs (scoped in the service).
+    "appointments:read": ("admin", "receptionist", "nurse", "doctor", "patient"),
+    "appointments:book": ("admin", "receptionist", "nurse", "doctor", "patient"),
+    # Check-in and no-show: the front desk, and a doctor calling in their own patient.
+    "appointments:attend": ("admin", "receptionist", "nurse", "doctor"),
+    "appointments:complete": ("doctor",),
+    "history:read": ("admin", "receptionist", "nurse", "doctor", "patient"),
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

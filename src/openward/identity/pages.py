@@ -242,7 +242,9 @@ async def register_page(request: Request):
 @router.post("/register", dependencies=[public])
 async def register_submit(request: Request, db: DB):
     form = await read_form(request)
-    values = form_values(form, "username", "full_name", "email", "phone", "date_of_birth", "sex")
+    values = form_values(
+        form, "username", "full_name", "email", "phone", "date_of_birth", "sex", "mrn"
+    )
     try:
         data = schemas.RegisterPatientIn(**values, password=str(form.get("password", "")))
         user, _patient_id, mrn = await identity_service.register_patient(

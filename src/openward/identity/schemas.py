@@ -140,8 +140,14 @@ class RegisterPatientIn(_In):
     phone: str | None = Field(default=None, max_length=40)
     date_of_birth: date
     sex: Sex
+    mrn: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The medical record number the front desk gave you: the account is "
+        "linked to that record (the date of birth must match) instead of a new one.",
+    )
 
-    _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+    _blank = field_validator("email", "phone", "mrn", mode="before")(_blank_to_none)
 
     @field_validator("date_of_birth")
     @classmethod

@@ -144,6 +144,11 @@ async def register_patient(
         role="patient",
     )
     user = await create_user(db, origin, account, action="user.register_patient")
+    if data.mrn:  # already registered at the front desk: link the login to that record
+        linked = await patients_service.link_login(
+            db, actor_for(user, origin, "anonymous"), data.mrn, data.date_of_birth, user.id
+        )
+        return user, linked.id, linked.mrn
     given, _, family = data.full_name.strip().rpartition(" ")
     patient = await patients_service.create(
         db,
@@ -170,6 +175,10 @@ async def get_user(db: AsyncSession, user_id: int) -> User:
     if user is None:
         raise UserNotFound()
     return user
+
+
+async def find_by_username(db: AsyncSession, username: str) -> User | None:
+    return await db.scalar(select(User).where(User.username == normalize_username(username)))
 
 
 async def list_users(

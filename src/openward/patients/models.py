@@ -1,10 +1,10 @@
-"""The patient record: demographics and the medical record number (MRN)."""
+"""The patient record: demographics, the medical record number (MRN) and the care team."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.db import Base, UTCDateTime, utcnow
@@ -27,3 +27,53 @@ class Patient(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Demographics beyond the minimum a self-registration gives.
+    address: Mapped[str | None] = mapped_column(Text)
+    blood_group: Mapped[str | None] = mapped_column(String(3))
+    national_id: Mapped[str | None] = mapped_column(String(40))
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    allergies_summary: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str | None] = mapped_column(String(500))
+    # Search keys kept beside the record: the name lower-cased without accents, the phone as
+    # digits only. PostgreSQL indexes both with trigrams (migration 0004).
+    name_search: Mapped[str] = mapped_column(String(220), server_default="", index=True)
+    phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    __table_args__ = (
+        Index("ix_patients_dob_family", "date_of_birth", "family_name"),
+        # Unique when given; many patients have none (NULLs never collide).
+        Index("uq_patients_national_id", "national_id", unique=True),
+    )
+
+
+class CareTeamMember(Base):
+    """A doctor following a patient up. Removal ends the membership; the row stays."""
+
+    __tablename__ = "care_team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_by: Mapped[int | None] = mapped_column(Integer)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index(
+            "uq_care_team_members_active",
+            "patient_id",
+            "doctor_id",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+    )

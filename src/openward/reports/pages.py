@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -23,4 +24,13 @@ async def dashboard_page(
     per_role = figures.get("users_per_role") or {}
     biggest = max(per_role.values(), default=0) or 1
     bars = [(role, count, round(count * 20 / biggest) * 5) for role, count in per_role.items()]
-    return render(request, "reports/dashboard.html", {"data": data, "bars": bars})
+    today = datetime.now(request.app.state.settings.zone).date().isoformat()
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"data": data, "bars": bars, "status_rows": _status_rows, "today_iso": today},
+    )
+
+
+def _status_rows(counts: dict[str, int]) -> list[tuple[str, int, None]]:
+    return [(status.replace("_", " ").capitalize(), n, None) for status, n in counts.items()]

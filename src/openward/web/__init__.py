@@ -65,7 +65,10 @@ def render_error_page(
 def install(app: FastAPI) -> None:
     from openward.audit import pages as audit_pages
     from openward.identity import pages as identity_pages
+    from openward.patients import pages as patients_pages
     from openward.reports import pages as reports_pages
+    from openward.scheduling import pages as scheduling_pages
+    from openward.staff import pages as staff_pages
 
     problems.page_renderer = render_error_page
     app.mount(
@@ -77,3 +80,6 @@ def install(app: FastAPI) -> None:
     app.include_router(identity_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(reports_pages.router)
+    app.include_router(patients_pages.router)
+    app.include_router(staff_pages.router)
+    app.include_router(scheduling_pages.router)

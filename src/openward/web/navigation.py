@@ -18,6 +18,11 @@ class Link:
 # Later domains add their links here; a link shows only when the role has its permission.
 LINKS: list[Link] = [
     Link("Dashboard", "/dashboard", "dashboard:view", "dashboard"),
+    Link("Patients", "/patients", "patients:read", "patients"),
+    Link("Appointments", "/appointments", "appointments:read", "calendar"),
+    Link("Doctors", "/doctors", "directory:read", "doctor"),
+    Link("Departments", "/departments", "directory:read", "building"),
+    Link("My record", "/my/record", "patients:self", "record"),
     Link("Users", "/admin/users", "users:manage", "users"),
     Link("Audit trail", "/admin/audit", "audit:read", "audit"),
     Link("My account", "/account", "account:self", "account"),

@@ -56,6 +56,9 @@ env = Environment(
 env.filters["day"] = _day
 env.filters["mrn"] = format_mrn
 env.filters["role_label"] = lambda role: ROLE_LABELS.get(role or "", role or "—")
+env.filters["zip_rows"] = lambda labels, values: [
+    (label, value, None) for label, value in zip(labels, values, strict=True)
+]
 env.globals["version"] = __version__
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 env.globals["role_options"] = lambda roles: [(role, ROLE_LABELS.get(role, role)) for role in roles]

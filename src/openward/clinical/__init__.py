@@ -1,0 +1,1 @@
+"""The clinical record: what the doctor found and did at each visit."""

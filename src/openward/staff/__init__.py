@@ -1,0 +1,1 @@
+"""Departments, doctors' profiles and their weekly availability."""
