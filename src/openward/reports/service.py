@@ -110,7 +110,7 @@ async def dashboard(db: AsyncSession, settings: Settings, actor: Actor) -> dict[
             tomorrow = today + timedelta(days=1)
             figures["queue_today"] = await scheduling_service.counts_by_status(db, today, tomorrow)
             queue = await scheduling_service.window(
-                db, start=today, end=tomorrow, statuses=("booked", "checked_in"), limit=200
+                db, actor, start=today, end=tomorrow, statuses=("booked", "checked_in"), limit=200
             )
             lists["today_queue"] = await _rows(db, settings, queue)
     if actor.role != "admin":
@@ -131,10 +131,11 @@ async def _doctor_dashboard(
     tomorrow = today + timedelta(days=1)
     active = ("booked", "checked_in", "completed", "no_show")
     todays = await scheduling_service.window(
-        db, start=today, end=tomorrow, doctor_id=doctor_id, statuses=active, limit=100
+        db, actor, start=today, end=tomorrow, doctor_id=doctor_id, statuses=active, limit=100
     )
     upcoming = await scheduling_service.window(
         db,
+        actor,
         start=tomorrow,
         end=tomorrow + timedelta(days=7),
         doctor_id=doctor_id,

@@ -577,18 +577,28 @@ async def list_appointments(
     total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     order = Appointment.start_at.desc() if newest_first else Appointment.start_at
     rows = list(await db.scalars(query.order_by(order, Appointment.id).limit(limit).offset(offset)))
+    await _audit_list(db, actor, rows, total)
+    return rows, total
+
+
+async def _audit_list(
+    db: AsyncSession, actor: Actor, rows: Sequence[Appointment], total: int | None = None
+) -> None:
+    """A list of appointments names its patients: one audit event says whose were shown."""
     await audit.record(
         db,
         actor,
         "appointment.list",
         object_type="appointment",
-        detail={"total": total, "patients": sorted({a.patient_id for a in rows})},
+        detail={
+            "total": len(rows) if total is None else total,
+            "patients": sorted({a.patient_id for a in rows}),
+        },
     )
-    return rows, total
 
 
 async def future_for_doctor(
-    db: AsyncSession, doctor_id: int, zone: ZoneInfo
+    db: AsyncSession, actor: Actor, doctor_id: int, zone: ZoneInfo
 ) -> list[schemas.AppointmentOut]:
     """A deactivated doctor's booked visits still to come, for the front desk to rebook."""
     rows = await db.scalars(
@@ -600,7 +610,9 @@ async def future_for_doctor(
         )
         .order_by(Appointment.start_at)
     )
-    return await present(db, list(rows), zone)
+    appointments = list(rows)
+    await _audit_list(db, actor, appointments)
+    return await present(db, appointments, zone)
 
 
 # ---------------------------------------------------------------- history
@@ -741,6 +753,7 @@ async def busiest_departments(
 
 async def window(
     db: AsyncSession,
+    actor: Actor,
     *,
     start: datetime,
     end: datetime,
@@ -762,4 +775,6 @@ async def window(
     rows = await db.scalars(
         select(Appointment).where(and_(*conditions)).order_by(order).limit(limit)
     )
-    return list(rows)
+    appointments = list(rows)
+    await _audit_list(db, actor, appointments)
+    return appointments

@@ -129,7 +129,9 @@ async def deactivate_doctor(
     doctor_id: RowId, data: schemas.ReasonIn, request: Request, actor: Admin, db: DB
 ):
     view = await staff_service.set_doctor_active(db, actor, doctor_id, False, data.reason)
-    future = await scheduling_service.future_for_doctor(db, doctor_id, settings_of(request).zone)
+    future = await scheduling_service.future_for_doctor(
+        db, actor, doctor_id, settings_of(request).zone
+    )
     return {"doctor": view.private().model_dump(mode="json"), "future_appointments": future}
 
 

@@ -361,7 +361,7 @@ async def _profile(
     to_rebook = []
     if is_admin and not view.doctor.is_active:
         to_rebook = await scheduling_service.future_for_doctor(
-            db, doctor_id, settings_of(request).zone
+            db, actor, doctor_id, settings_of(request).zone
         )
     return page(
         request,
@@ -398,7 +398,9 @@ async def doctor_deactivate_submit(request: Request, doctor_id: RowId, actor: Ad
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
         return await _profile(request, actor, db, doctor_id, errors=errors, status_code=422)
-    future = await scheduling_service.future_for_doctor(db, doctor_id, settings_of(request).zone)
+    future = await scheduling_service.future_for_doctor(
+        db, actor, doctor_id, settings_of(request).zone
+    )
     return page(
         request,
         "staff/doctor_deactivated.html",
