@@ -125,17 +125,17 @@ COLUMNS = (
     "name_search",
     "phone_digits",
 )
-PHONE_FORMATS = (  # as people write them; X is a digit
-    "+34 XXX XXX XXX",
-    "+33 X XX XX XX XX",
-    "+49 XXX XXXXXXX",
-    "+48 XXX-XXX-XXX",
-    "+44 XXXX XXXXXX",
-    "(XXX) XXX-XXXX",
-    "XXX.XXX.XXXX",
-    "+84 XX XXX XXXX",
-    "0XXX XXX XX XX",
-    "+91 XXXXX XXXXX",
+PHONE_FORMATS = (  # as people write them; # is a digit
+    "+34 ### ### ###",
+    "+33 # ## ## ## ##",
+    "+49 ### #######",
+    "+48 ###-###-###",
+    "+44 #### ######",
+    "(###) ###-####",
+    "###.###.####",
+    "+84 ## ### ####",
+    "0### ### ## ##",
+    "+91 ##### #####",
 )
 BLOOD_GROUPS = ("O+", "A+", "B+", "AB+", "O-", "A-", "B-", "AB-")
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -211,7 +211,7 @@ def _phone(rng: random.Random) -> tuple[str, str]:
     pattern = PHONE_FORMATS[rng.randrange(len(PHONE_FORMATS))]
     digits = f"{rng.randrange(10**9, 10**10):010d}"
     it = iter(digits)
-    written = "".join(next(it, "0") if ch == "X" else ch for ch in pattern)
+    written = "".join(next(it, "0") if ch == "#" else ch for ch in pattern)
     return written, "".join(ch for ch in written if ch.isdigit())
 
 
