@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from openward import __version__
 from openward.audit import api as audit_api
+from openward.clinical import api as clinical_api
 from openward.config import Settings, get_settings
 from openward.core import problems
 from openward.core.middleware import RequestContextMiddleware
@@ -17,7 +18,12 @@ from openward.core.permissions import undeclared_routes
 from openward.db import create_engine, session_factory
 from openward.health import router as health_router
 from openward.identity import api as identity_api
+from openward.lab import api as lab_api
+from openward.notifications import api as notifications_api
+from openward.notifications import subscribers
 from openward.patients import api as patients_api
+from openward.pharmacy import api as pharmacy_api
+from openward.radiology import api as radiology_api
 from openward.reports import api as reports_api
 from openward.scheduling import api as scheduling_api
 from openward.staff import api as staff_api
@@ -56,6 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(patients_api.router)
     app.include_router(staff_api.router)
     app.include_router(scheduling_api.router)
+    app.include_router(clinical_api.router)
+    app.include_router(pharmacy_api.router)
+    app.include_router(lab_api.router)
+    app.include_router(radiology_api.router)
+    app.include_router(notifications_api.router)
+    subscribers.connect()
 
     from openward.web import install as install_web
 

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Imaging attachments live here, outside the database (relative to the working dir).
+    media_dir: Path = Path("media")
+    upload_max_mb: int = Field(default=25, ge=1, le=2048)
+    # Pharmacy: lots expiring within this many days are flagged on the alerts list.
+    expiry_alert_days: int = Field(default=90, ge=1, le=730)
+
     @field_validator("require_mfa_for", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:

@@ -58,3 +58,25 @@ async def for_appointments(
         select(Treatment).where(Treatment.appointment_id.in_(set(appointment_ids)))
     )
     return {t.appointment_id: t for t in rows}
+
+
+# ---------------------------------------------------------------- for other domains
+
+
+async def active_allergies(db: AsyncSession, patient_id: int) -> list[tuple[str, str]]:
+    """(substance, severity) of the patient's active allergies, for prescribing checks."""
+    from openward.clinical.models import Allergy
+
+    rows = await db.execute(
+        select(Allergy.substance, Allergy.severity).where(
+            Allergy.patient_id == patient_id, Allergy.status == "active"
+        )
+    )
+    return [(substance, severity) for substance, severity in rows]
+
+
+async def encounter_patient(db: AsyncSession, encounter_id: int) -> int | None:
+    """The patient an encounter belongs to (None when there is no such encounter)."""
+    from openward.clinical.models import Encounter
+
+    return await db.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))

@@ -36,6 +36,37 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "appointments:attend": ("admin", "receptionist", "nurse", "doctor"),
     "appointments:complete": ("doctor",),
     "history:read": ("admin", "receptionist", "nurse", "doctor", "patient"),
+    # The clinical record. Doctors their own patients (break-the-glass for others); patients
+    # their own chart read-only (scoped in the service).
+    "chart:read": ("nurse", "doctor", "patient"),
+    "encounters:write": ("doctor",),
+    "vitals:write": ("nurse", "doctor"),
+    "chart:write": ("nurse", "doctor"),  # allergies, problems, care plans
+    "icd10:read": _STAFF,
+    # Pharmacy.
+    "medicines:read": ("admin", "nurse", "doctor", "pharmacist"),
+    "medicines:write": ("admin", "pharmacist"),
+    "stock:read": ("admin", "pharmacist"),
+    "stock:write": ("pharmacist",),
+    "prescriptions:read": ("nurse", "doctor", "pharmacist", "patient"),
+    "prescriptions:write": ("doctor",),
+    "prescriptions:dispense": ("pharmacist",),
+    "renewals:request": ("patient",),
+    "renewals:decide": ("doctor",),
+    # Laboratory and radiology: ordering, the department's steps, reading results.
+    "lab:catalogue": ROLES,
+    "lab:order": ("receptionist", "nurse", "doctor"),
+    "lab:process": ("lab_technician",),
+    "lab:read": ("receptionist", "nurse", "doctor", "lab_technician", "patient"),
+    "radiology:catalogue": ROLES,
+    "radiology:order": ("receptionist", "nurse", "doctor"),
+    "radiology:schedule": ("receptionist", "radiologist"),
+    "radiology:process": ("radiologist",),
+    "radiology:read": ("receptionist", "nurse", "doctor", "radiologist", "patient"),
+    "results:inbox": ("doctor",),
+    # A patient's own clinical pages (results, prescriptions, chart).
+    "clinical:self": ("patient",),
+    "notifications:read": ROLES,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

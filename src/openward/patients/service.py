@@ -31,6 +31,9 @@ from openward.patients.mrn import new_mrn
 SEXES = ("female", "male", "other", "unknown")
 # Roles that see every patient: the front desk, the wards and the administrator.
 ALL_PATIENTS_ROLES = ("admin", "receptionist", "nurse")
+# Departments that serve any patient sent to them (prescriptions, lab and imaging orders):
+# their services reach a patient through an order, never through the patient list.
+DEPARTMENT_ROLES = ("pharmacist", "lab_technician", "radiologist")
 
 __all__ = ["PatientNotFound", "create", "get_for", "register", "search"]
 
@@ -207,7 +210,12 @@ async def check_access(
 ) -> None:
     """The care relationship decides: front desk and wards see everyone, doctors their own
     patients (anyone else only by audited break-the-glass), patients only themselves."""
-    if actor.role in ALL_PATIENTS_ROLES or actor.via in ("cli", "demo", "job", "system"):
+    if actor.role in ALL_PATIENTS_ROLES + DEPARTMENT_ROLES or actor.via in (
+        "cli",
+        "demo",
+        "job",
+        "system",
+    ):
         return
     if actor.role == "patient":
         if patient.user_id is None or patient.user_id != actor.id:

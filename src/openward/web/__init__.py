@@ -64,8 +64,13 @@ def render_error_page(
 
 def install(app: FastAPI) -> None:
     from openward.audit import pages as audit_pages
+    from openward.clinical import pages as clinical_pages
     from openward.identity import pages as identity_pages
+    from openward.lab import pages as lab_pages
+    from openward.notifications import pages as notifications_pages
     from openward.patients import pages as patients_pages
+    from openward.pharmacy import pages as pharmacy_pages
+    from openward.radiology import pages as radiology_pages
     from openward.reports import pages as reports_pages
     from openward.scheduling import pages as scheduling_pages
     from openward.staff import pages as staff_pages
@@ -83,3 +88,8 @@ def install(app: FastAPI) -> None:
     app.include_router(patients_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(scheduling_pages.router)
+    app.include_router(clinical_pages.router)
+    app.include_router(pharmacy_pages.router)
+    app.include_router(lab_pages.router)
+    app.include_router(radiology_pages.router)
+    app.include_router(notifications_pages.router)

@@ -1,0 +1,1 @@
+"""Laboratory: the test catalogue, orders through their steps, results with flags."""

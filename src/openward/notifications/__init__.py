@@ -1,0 +1,1 @@
+"""Notifications: in-app messages to one user, fed by domain events."""

@@ -1,0 +1,1 @@
+"""Pharmacy: the medicine catalogue, stock lots, prescriptions, safety checks, dispensing."""

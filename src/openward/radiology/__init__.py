@@ -1,0 +1,1 @@
+"""Radiology: modalities, the exam catalogue, imaging orders, reports and images."""
