@@ -14,3 +14,19 @@ class TimelineItem:
     detail: str = ""
     link: str | None = None  # a page for this entry, for the reader's role
     flag: str | None = None  # None, "abnormal" or "critical": the chart highlights these
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One result or report waiting in a doctor's results inbox (lab and radiology alike)."""
+
+    at: datetime  # when it became ready (aware UTC)
+    kind: str  # "lab" or "imaging"
+    order_id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    title: str  # test or exam names
+    status: str  # resulted, verified, reported...
+    flag: str | None  # None, "abnormal" or "critical"
+    link: str

@@ -57,6 +57,13 @@ async def resolve_actor(request: Request, db: AsyncSession) -> Actor | None:
         request.state.user = user
         request.state.web_session = session
         request.state.csrf_token = session.csrf_token
+        if not request.url.path.startswith("/api/") and request.method in _SAFE_METHODS:
+            from openward.notifications import service as notifications_service
+
+            # The bell in the page header shows how many notifications wait unread.
+            request.state.unread_notifications = await notifications_service.unread_count(
+                db, actor.id
+            )
         if request.url.path.startswith("/api/") and request.method not in _SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or sent != session.csrf_token:

@@ -22,7 +22,18 @@ LINKS: list[Link] = [
     Link("Appointments", "/appointments", "appointments:read", "calendar"),
     Link("Doctors", "/doctors", "directory:read", "doctor"),
     Link("Departments", "/departments", "directory:read", "building"),
+    Link("Results", "/results", "results:inbox", "inbox"),
+    Link("Renewal requests", "/prescriptions/renewals", "renewals:decide", "renew"),
+    Link("Pharmacy queue", "/pharmacy", "prescriptions:dispense", "pill"),
+    Link("Stock", "/pharmacy/stock", "stock:read", "box"),
+    Link("Medicines", "/pharmacy/medicines", "medicines:write", "pill"),
+    Link("Lab worklist", "/lab/worklist", "lab:process", "flask"),
+    Link("Lab orders", "/lab/orders", "lab:order", "flask"),
+    Link("Radiology worklist", "/radiology/worklist", "radiology:process", "scan"),
+    Link("Imaging orders", "/radiology/orders", "radiology:order", "scan"),
     Link("My record", "/my/record", "patients:self", "record"),
+    Link("My results", "/my/results", "clinical:self", "flask"),
+    Link("My prescriptions", "/my/prescriptions", "clinical:self", "pill"),
     Link("Users", "/admin/users", "users:manage", "users"),
     Link("Audit trail", "/admin/audit", "audit:read", "audit"),
     Link("My account", "/account", "account:self", "account"),
@@ -37,11 +48,20 @@ class MenuItem:
     active: bool
 
 
+def _matches(href: str, path: str) -> bool:
+    return path == href or path.startswith(href + "/")
+
+
 def menu_for(actor: Actor, path: str) -> list[MenuItem]:
+    links = [link for link in LINKS if actor.can(link.permission)]
+    # The most specific link is the active one (/pharmacy/stock, not /pharmacy).
+    best = max((len(link.href) for link in links if _matches(link.href, path)), default=0)
     return [
         MenuItem(
-            link.label, link.href, link.icon, path == link.href or path.startswith(link.href + "/")
+            link.label,
+            link.href,
+            link.icon,
+            best > 0 and len(link.href) == best and _matches(link.href, path),
         )
-        for link in LINKS
-        if actor.can(link.permission)
+        for link in links
     ]

@@ -81,6 +81,7 @@ def render(
         "hospital_name": settings.hospital_name,
         "idle_seconds": settings.session_idle_minutes * 60,
         "flashes": pop_flash(request),
+        "unread_notifications": getattr(request.state, "unread_notifications", None),
         "when": lambda value, fmt="%d %b %Y %H:%M": _local_time(value, request, fmt),
     }
     ctx.update(context or {})
