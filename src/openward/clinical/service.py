@@ -1,16 +1,29 @@
-"""Treatment records: written once when a doctor completes a visit."""
+"""The clinical domain's face to the rest of OpenWard: treatments written when an appointment
+is completed, the look-ups other domains make (allergies, encounters), the dashboard figures,
+and the access check and name look-up every clinical module shares.
+
+The clinical record itself lives beside it, one subject a module: encounters, vital_signs,
+allergies, problems, care_plans and chart. Every read and write is audited; access follows
+patients_service.check_access (doctors their own patients or by break-the-glass, patients
+only themselves)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openward.clinical.models import Treatment
+from openward.clinical.models import Allergy, Encounter, Treatment, VitalSigns
 from openward.core import audit
 from openward.core.actors import Actor
+from openward.core.errors import DomainError
+from openward.db import utcnow
+from openward.patients import service as patients_service
+from openward.patients.models import Patient
+
+# ---------------------------------------------------------------- treatments
 
 
 async def record_treatment(
@@ -65,8 +78,6 @@ async def for_appointments(
 
 async def active_allergies(db: AsyncSession, patient_id: int) -> list[tuple[str, str]]:
     """(substance, severity) of the patient's active allergies, for prescribing checks."""
-    from openward.clinical.models import Allergy
-
     rows = await db.execute(
         select(Allergy.substance, Allergy.severity).where(
             Allergy.patient_id == patient_id, Allergy.status == "active"
@@ -77,6 +88,77 @@ async def active_allergies(db: AsyncSession, patient_id: int) -> list[tuple[str,
 
 async def encounter_patient(db: AsyncSession, encounter_id: int) -> int | None:
     """The patient an encounter belongs to (None when there is no such encounter)."""
-    from openward.clinical.models import Encounter
-
     return await db.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))
+
+
+async def encounter_for_appointment(db: AsyncSession, appointment_id: int) -> int | None:
+    """The id of the encounter opened from an appointment, if any (appointment pages)."""
+    return await db.scalar(select(Encounter.id).where(Encounter.appointment_id == appointment_id))
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+async def checked_patient(
+    db: AsyncSession, actor: Actor, patient_id: int, break_glass_reason: str | None = None
+) -> Patient:
+    """The patient, after the care-relationship check (the caller audits what it does)."""
+    patient = await patients_service.get(db, patient_id)
+    await patients_service.check_access(db, actor, patient, break_glass_reason=break_glass_reason)
+    return patient
+
+
+async def user_names(db: AsyncSession, user_ids: Sequence[int | None]) -> dict[int, str]:
+    """Full names of the people who recorded or signed: one lookup per distinct person."""
+    from openward.identity import service as identity_service
+
+    names: dict[int, str] = {}
+    for user_id in {u for u in user_ids if u}:
+        try:
+            user = await identity_service.get_user(db, user_id)
+        except DomainError:
+            continue
+        names[user_id] = user.full_name or user.username
+    return names
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+async def dashboard_figures(db: AsyncSession, actor: Actor) -> dict[str, int]:
+    """Figures for the signed-in clinician's dashboard. Doctors: drafts awaiting their
+    signature, encounters and distinct patients in the last 7 days. Nurses: vital sign sets
+    recorded today (UTC day) by anyone and by themselves. Others: nothing."""
+    now = utcnow()
+    if actor.role == "doctor":
+        week_ago = now - timedelta(days=7)
+        drafts = await db.scalar(
+            select(func.count(Encounter.id)).where(
+                Encounter.author_id == actor.id, Encounter.status == "draft"
+            )
+        )
+        this_week = select(Encounter).where(
+            Encounter.author_id == actor.id, Encounter.created_at >= week_ago
+        )
+        encounters = await db.scalar(select(func.count()).select_from(this_week.subquery()))
+        patients = await db.scalar(
+            select(func.count(func.distinct(Encounter.patient_id))).where(
+                Encounter.author_id == actor.id, Encounter.created_at >= week_ago
+            )
+        )
+        return {
+            "draft_encounters": int(drafts or 0),
+            "encounters_this_week": int(encounters or 0),
+            "patients_seen_this_week": int(patients or 0),
+        }
+    if actor.role == "nurse":
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        today = select(func.count(VitalSigns.id)).where(VitalSigns.created_at >= start)
+        mine = today.where(VitalSigns.recorded_by == actor.id)
+        flagged = today.where(VitalSigns.flags != "")
+        return {
+            "vitals_recorded_today": int(await db.scalar(today) or 0),
+            "my_vitals_today": int(await db.scalar(mine) or 0),
+            "flagged_vitals_today": int(await db.scalar(flagged) or 0),
+        }
+    return {}

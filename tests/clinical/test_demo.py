@@ -1,0 +1,32 @@
+"""The demo chart: built on the demo hospital, idempotent, and visible to Paula."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from openward.clinical import demo
+from openward.clinical.models import Allergy, Encounter, VitalSigns
+from openward.db import session_scope
+from openward.demo import load_demo
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def test_demo_seed_builds_charts_once(app, settings):
+    await load_demo(settings)
+    today = datetime.now(settings.zone).date()
+    async with session_scope(app.state.sessionmaker) as db:
+        await demo.seed(db, today=today)
+    async with session_scope(app.state.sessionmaker) as db:
+        await demo.seed(db, today=today)  # a second run adds nothing
+        encounters = await db.scalar(select(func.count(Encounter.id)))
+        signed = await db.scalar(
+            select(func.count(Encounter.id)).where(Encounter.status == "signed")
+        )
+        vitals = await db.scalar(select(func.count(VitalSigns.id)))
+        allergies = await db.scalar(select(func.count(Allergy.id)))
+    assert signed == 6 and encounters == 7
+    assert vitals == 6 * 7 and allergies >= 1
