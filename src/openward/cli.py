@@ -19,9 +19,11 @@ app = typer.Typer(help="OpenWard hospital management system.", no_args_is_help=T
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+catalogue_app = typer.Typer(help="Starter catalogues: medicines, lab tests, imaging exams.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(catalogue_app, name="catalogue")
 console = Console()
 
 
@@ -143,6 +145,17 @@ def create_admin(
         console.print(f"Password (shown once, store it safely): [bold]{password}[/bold]")
 
 
+@catalogue_app.command("seed")
+def catalogue_seed() -> None:
+    """Add the starter medicines, lab tests and imaging exams that are not there yet."""
+    from openward.catalogues import seed_catalogues
+
+    settings = _settings()
+    added = asyncio.run(_run_in_session(settings, seed_catalogues))
+    for name, count in added.items():
+        console.print(f"{name}: {count} added")
+
+
 @app.command()
 def demo(
     credentials_file: Annotated[
@@ -150,13 +163,13 @@ def demo(
     ] = None,
 ) -> None:
     """Load demo users for every role (and their records); prints the logins."""
-    from openward.demo import DEMO_ACCOUNTS, load_demo
+    from openward.demo import CARE_STEPS, DEMO_ACCOUNTS, load_demo
     from openward.demo_clinic import STEPS
 
     settings = _settings()
     target = credentials_file or demo_credentials_path(settings)
     with Progress(console=console) as progress:
-        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS) + STEPS)
+        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS) + STEPS + CARE_STEPS)
 
         def advance(_name: str) -> None:
             progress.advance(task)

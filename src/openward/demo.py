@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings
 from openward.core.actors import Actor
@@ -77,6 +78,33 @@ async def load_demo(
                     )
                 created.append((role, username, password))
             created += await load_clinic(db, settings, lambda _username: demo_password(), progress)
+            await load_care(db, settings, progress)
     finally:
         await engine.dispose()
     return created
+
+
+CARE_STEPS = 4
+
+
+async def load_care(
+    db: AsyncSession, settings: Settings, progress: Callable[[str], None] = lambda _name: None
+) -> None:
+    """Charts, the pharmacy's shelves and prescriptions, lab and imaging orders with results
+    for the demo hospital (each part is skipped when it has been loaded before)."""
+    from openward.clinical import demo as clinical_demo
+    from openward.lab import demo as lab_demo
+    from openward.notifications import subscribers
+    from openward.pharmacy import demo as pharmacy_demo
+    from openward.radiology import demo as radiology_demo
+
+    subscribers.connect()  # the demo's results and requests notify people, as in the app
+    today = datetime.now(settings.zone).date()
+    progress("charts")
+    await clinical_demo.seed(db, today=today)
+    progress("pharmacy")
+    await pharmacy_demo.seed(db, today=today)
+    progress("laboratory")
+    await lab_demo.seed(db, today=today)
+    progress("radiology")
+    await radiology_demo.seed(db, today=today, settings=settings)

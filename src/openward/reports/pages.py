@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from openward.core.actors import Actor
 from openward.identity.access import DB, require
+from openward.reports import results as results_inbox
 from openward.reports import service as reports_service
 from openward.web.templating import render
 
@@ -34,3 +35,9 @@ async def dashboard_page(
 
 def _status_rows(counts: dict[str, int]) -> list[tuple[str, int, None]]:
     return [(status.replace("_", " ").capitalize(), n, None) for status, n in counts.items()]
+
+
+@router.get("/results")
+async def results_page(request: Request, actor: Annotated[Actor, require("results:inbox")], db: DB):
+    rows = await results_inbox.inbox(db, actor)
+    return render(request, "reports/results.html", {"rows": rows})

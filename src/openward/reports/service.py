@@ -13,10 +13,12 @@ from openward.core.actors import Actor
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 from openward.patients.mrn import format_mrn
+from openward.reports import work
 from openward.scheduling import service as scheduling_service
 from openward.staff import service as staff_service
 
 FRONT_DESK = ("receptionist", "nurse")
+DEPARTMENTS = ("pharmacist", "lab_technician", "radiologist")
 
 
 def _start_of_today(settings: Settings) -> datetime:
@@ -87,6 +89,11 @@ async def dashboard(db: AsyncSession, settings: Settings, actor: Actor) -> dict[
         )
     elif actor.role == "doctor":
         await _doctor_dashboard(db, settings, actor, figures, lists)
+        from openward.reports import results
+
+        lists["results"] = [vars(r) for r in await results.inbox(db, actor, limit=5)]
+    elif actor.role in DEPARTMENTS:
+        pass  # their work cards say it all
     elif actor.role == "patient":
         patient = await patients_service.for_user(db, actor, actor.id or 0)
         if patient is not None:
@@ -113,6 +120,7 @@ async def dashboard(db: AsyncSession, settings: Settings, actor: Actor) -> dict[
                 db, actor, start=today, end=tomorrow, statuses=("booked", "checked_in"), limit=200
             )
             lists["today_queue"] = await _rows(db, settings, queue)
+    lists["work"] = await work.cards_for(db, settings, actor)
     if actor.role != "admin":
         lists["my_recent_sign_ins"] = _sign_in_rows(
             await identity_service.recent_sign_ins(db, 5, actor_id=actor.id)
