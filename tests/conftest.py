@@ -108,10 +108,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
-def settings_factory(database_url: str) -> Callable[..., Settings]:
+def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "database_url": database_url,
+            "media_dir": tmp_path / "media",  # uploads never land in the checkout
             "secret_key": "test-secret-key-" + "x" * 32,
             "log_level": "WARNING",
         }

@@ -39,8 +39,17 @@ def openward(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWARD_")}
+    # Uploaded images go beside a SQLite test database, or to a fresh temporary folder:
+    # never into the checkout.
+    sqlite_file = database_url.split("///", 1)[1] if database_url.startswith("sqlite") else None
+    media = (
+        str(Path(sqlite_file).parent / "media")
+        if sqlite_file
+        else tempfile.mkdtemp(prefix="openward-media-")
+    )
     env.update(
         OPENWARD_DATABASE_URL=database_url,
+        OPENWARD_MEDIA_DIR=media,
         OPENWARD_SECRET_KEY="live-test-secret-" + "x" * 32,
         OPENWARD_LOG_LEVEL="WARNING",
         **extra,
