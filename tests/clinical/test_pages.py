@@ -160,3 +160,36 @@ async def test_a_patient_reads_their_own_chart_only(client, as_role):
     assert "Record vitals" not in mine.text and "Add allergy" not in mine.text
     other = await client.get(f"/patients/{c.patient['id']}/chart")
     assert other.status_code == 303 and other.headers["location"] == "/my/chart"
+
+
+async def test_status_buttons_on_the_chart_change_and_return_or_flash_the_refusal(client, as_role):
+    c = await clinic(client, as_role)
+    pid = c.patient["id"]
+    allergy = await client.post(
+        f"/api/v1/patients/{pid}/allergies",
+        headers=c.nurse,
+        json={"substance": "Latex", "severity": "mild"},
+    )
+    problem = await client.post(
+        f"/api/v1/patients/{pid}/problems", headers=c.doctor, json={"code": "I10"}
+    )
+    plan = await client.post(
+        f"/api/v1/patients/{pid}/care-plans",
+        headers=c.doctor,
+        json={"title": "Blood pressure control", "goals": "Below 135/85 at home"},
+    )
+    await _signed_in_as(client, c.doctor_row["username"])
+    chart = f"/patients/{pid}/chart"
+    buttons = [
+        (f"/allergies/{allergy.json()['id']}/status", "resolved", "#allergies", "#allergies"),
+        (f"/problems/{problem.json()['id']}/status", "resolved", "#problems", ""),
+        (f"/care-plans/{plan.json()['id']}/status", "on_hold", "#care-plans", ""),
+    ]
+    for action, status, anchor, anchor_on_refusal in buttons:
+        refused = await submit(client, chart, action, status="bogus", patient_id=str(pid))
+        assert refused.status_code == 303
+        assert refused.headers["location"].endswith(f"{chart}{anchor_on_refusal}")
+        done = await submit(client, chart, action, status=status, patient_id=str(pid))
+        assert done.status_code == 303 and done.headers["location"].endswith(f"{chart}{anchor}")
+    text = text_of((await client.get(chart)).text)
+    assert "Care plan “Blood pressure control”: now on hold." in text

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical import schemas
 from openward.clinical.errors import AllergyExists, AllergyNotFound
 from openward.clinical.models import Allergy
-from openward.clinical.service import checked_patient, user_names
+from openward.clinical.service import checked_patient
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.db import utcnow
+from openward.identity import service as identity_service
 
 SEVERE = ("severe", "life_threatening")
 
@@ -133,7 +134,9 @@ async def list_allergies(
         patient_id=patient.id,
         detail={"total": len(rows)},
     )
-    return present_allergies(rows, await user_names(db, [a.recorded_by for a in rows]))
+    return present_allergies(
+        rows, await identity_service.full_names(db, [a.recorded_by for a in rows])
+    )
 
 
 async def allergies_of(db: AsyncSession, patient_id: int, status: str | None = None):

@@ -17,9 +17,9 @@ from openward.clinical import (
     schemas,
     vital_signs,
 )
-from openward.clinical import service as clinical_service
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, RowId
+from openward.identity import service as identity_service
 from openward.identity.access import DB, require
 
 router = APIRouter(prefix="/api/v1", tags=["clinical"])
@@ -121,7 +121,7 @@ async def amend_encounter(
     amendment = await encounters.amend_encounter(
         db, actor, encounter_id, data, break_glass_reason=x_break_glass_reason
     )
-    names = await clinical_service.user_names(db, [amendment.author_id])
+    names = await identity_service.full_names(db, [amendment.author_id])
     return schemas.AmendmentOut(
         id=amendment.id,
         text=amendment.text,
@@ -169,7 +169,7 @@ async def record_vitals(
     row = await vital_signs.record_vitals(
         db, actor, patient_id, data, break_glass_reason=x_break_glass_reason
     )
-    names = await clinical_service.user_names(db, [row.recorded_by])
+    names = await identity_service.full_names(db, [row.recorded_by])
     return vital_signs.present_vitals([row], names)[0]
 
 
@@ -210,7 +210,7 @@ async def add_allergy(
     allergy = await allergies.add_allergy(
         db, actor, patient_id, data, break_glass_reason=x_break_glass_reason
     )
-    names = await clinical_service.user_names(db, [allergy.recorded_by])
+    names = await identity_service.full_names(db, [allergy.recorded_by])
     return allergies.present_allergies([allergy], names)[0]
 
 
@@ -237,7 +237,7 @@ async def update_allergy(
     allergy_id: RowId, data: schemas.AllergyUpdate, actor: ChartWriter, db: DB
 ):
     allergy = await allergies.update_allergy(db, actor, allergy_id, data)
-    names = await clinical_service.user_names(db, [allergy.recorded_by])
+    names = await identity_service.full_names(db, [allergy.recorded_by])
     return allergies.present_allergies([allergy], names)[0]
 
 
@@ -260,7 +260,7 @@ async def add_problem(
     problem = await problems.add_problem(
         db, actor, patient_id, data, break_glass_reason=x_break_glass_reason
     )
-    names = await clinical_service.user_names(db, [problem.recorded_by])
+    names = await identity_service.full_names(db, [problem.recorded_by])
     return problems.present_problems([problem], names)[0]
 
 
@@ -287,7 +287,7 @@ async def update_problem(
     problem_id: RowId, data: schemas.ProblemUpdate, actor: ChartWriter, db: DB
 ):
     problem = await problems.update_problem(db, actor, problem_id, data)
-    names = await clinical_service.user_names(db, [problem.recorded_by])
+    names = await identity_service.full_names(db, [problem.recorded_by])
     return problems.present_problems([problem], names)[0]
 
 

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical import schemas
 from openward.clinical.errors import CarePlanNotFound, InvalidTransition, UnknownStaff
 from openward.clinical.models import CarePlan
-from openward.clinical.service import checked_patient, user_names
+from openward.clinical.service import checked_patient
 from openward.config import STAFF_ROLES
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.db import utcnow
+from openward.identity import service as identity_service
 
 # care plan status -> statuses it may move to
 CARE_PLAN_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -34,8 +35,6 @@ CARE_PLAN_TRANSITIONS: dict[str, tuple[str, ...]] = {
 async def _check_staff(db: AsyncSession, user_id: int | None) -> None:
     if user_id is None:
         return
-    from openward.identity import service as identity_service
-
     try:
         user = await identity_service.get_user(db, user_id)
     except DomainError:
@@ -47,7 +46,7 @@ async def _check_staff(db: AsyncSession, user_id: int | None) -> None:
 async def present_care_plans(
     db: AsyncSession, rows: Sequence[CarePlan]
 ) -> list[schemas.CarePlanOut]:
-    names = await user_names(
+    names = await identity_service.full_names(
         db, [c.created_by for c in rows] + [c.responsible_user_id for c in rows]
     )
     return [

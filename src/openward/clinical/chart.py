@@ -17,11 +17,12 @@ from openward.clinical.care_plans import care_plans_of, present_care_plans
 from openward.clinical.encounters import encounter_scope, present_encounters
 from openward.clinical.models import Encounter
 from openward.clinical.problems import present_problems, problems_of
-from openward.clinical.service import checked_patient, user_names
+from openward.clinical.service import checked_patient
 from openward.clinical.vital_signs import present_vitals, vitals_of
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.timeline import TimelineItem
+from openward.identity import service as identity_service
 from openward.patients.models import Patient
 
 CHART_VITALS = 30  # vital sign sets shown on the chart (table and trend)
@@ -139,7 +140,7 @@ async def chart(
         )
     )
     plan_rows = await care_plans_of(db, patient.id)
-    names = await user_names(
+    names = await identity_service.full_names(
         db,
         [a.recorded_by for a in allergy_rows]
         + [p.recorded_by for p in problem_rows]

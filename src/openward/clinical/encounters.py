@@ -26,11 +26,12 @@ from openward.clinical.errors import (
     UnknownDiagnosisCode,
 )
 from openward.clinical.models import Encounter, EncounterAmendment, EncounterDiagnosis
-from openward.clinical.service import checked_patient, encounter_for_appointment, user_names
+from openward.clinical.service import checked_patient, encounter_for_appointment
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
+from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 
 # ---------------------------------------------------------------- diagnoses
@@ -119,7 +120,7 @@ async def present_encounters(
         amendments.setdefault(row.encounter_id, []).append(row)
     patients = await patients_service.briefs(db, [e.patient_id for e in encounters])
     doctors = await staff_service.doctor_views(db, [e.doctor_id for e in encounters if e.doctor_id])
-    people = await user_names(
+    people = await identity_service.full_names(
         db,
         [e.author_id for e in encounters]
         + [e.signed_by for e in encounters]

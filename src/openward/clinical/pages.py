@@ -4,6 +4,7 @@ and the encounter form with a server-side ICD-10 search that works without JavaS
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -40,8 +41,6 @@ VitalsWriter = Annotated[Actor, require("vitals:write")]
 EncounterWriter = Annotated[Actor, require("encounters:write")]
 Self = Annotated[Actor, require("clinical:self")]
 
-BREAK_GLASS_MIN = 5
-_REASON_MAX = 500
 ENCOUNTER_FIELDS = (
     "chief_complaint",
     "history",
@@ -130,7 +129,12 @@ def _break_glass_page(request: Request, patient_id: int, errors: dict, values: d
     return render(
         request,
         "clinical/break_glass.html",
-        {"patient_id": patient_id, "errors": errors, "values": values, "min": BREAK_GLASS_MIN},
+        {
+            "patient_id": patient_id,
+            "errors": errors,
+            "values": values,
+            "min": patients_service.BREAK_GLASS_MIN,
+        },
         status_code=status,
     )
 
@@ -150,12 +154,8 @@ async def chart_break_glass(request: Request, patient_id: RowId, actor: ChartRea
     """The reason travels in the form, never in a URL: the chart is this response."""
     form = await read_form(request)
     reason = " ".join(str(form.get("reason", "")).split())
-    if len(reason) < BREAK_GLASS_MIN or len(reason) > _REASON_MAX:
-        message = (
-            f"Say why you need this record (at least {BREAK_GLASS_MIN} characters)."
-            if len(reason) < BREAK_GLASS_MIN
-            else f"Keep the reason under {_REASON_MAX} characters."
-        )
+    message = patients_service.break_glass_problem(reason)
+    if message:
         await patients_service.get(db, patient_id)
         return _break_glass_page(request, patient_id, {"reason": message}, {"reason": reason}, 422)
     return await _chart_page(request, db, actor, patient_id, break_glass_reason=reason)
@@ -198,6 +198,30 @@ async def _chart_form(
             open_form=form_name,
             status_code=422,
         )
+    flash(request, done)
+    return redirect(request, f"/patients/{patient_id}/chart#{anchor}")
+
+
+async def _chart_status(
+    request: Request,
+    db,
+    change: Callable[[str | None], Awaitable[tuple[int, str]]],
+    failed: str,
+    anchor: str,
+    *,
+    anchor_on_refusal: bool = False,
+):
+    """A status button on the chart: change it and go back to its section, or go back to the
+    chart with the refusal flashed. `change` answers the patient's id and what to flash."""
+    form = await read_form(request)
+    values = form_values(form, "status", "patient_id")
+    try:
+        patient_id, done = await change(values["status"] or None)
+    except (ValidationError, DomainError) as exc:
+        errors = await form_failure(db, exc)
+        flash(request, next(iter(errors.values()), failed), "error")
+        back = f"/patients/{parse_id(values['patient_id']) or 0}/chart"
+        return redirect(request, f"{back}#{anchor}" if anchor_on_refusal else back)
     flash(request, done)
     return redirect(request, f"/patients/{patient_id}/chart#{anchor}")
 
@@ -251,18 +275,14 @@ async def add_allergy_submit(request: Request, patient_id: RowId, actor: ChartWr
 
 @router.post("/allergies/{allergy_id}/status")
 async def allergy_status_submit(request: Request, allergy_id: RowId, actor: ChartWriter, db: DB):
-    form = await read_form(request)
-    values = form_values(form, "status", "patient_id")
-    back = f"/patients/{parse_id(values['patient_id']) or 0}/chart#allergies"
-    try:
-        data = schemas.AllergyUpdate(status=values["status"] or None)
+    async def change(status):
+        data = schemas.AllergyUpdate(status=status)
         allergy = await allergies.update_allergy(db, actor, allergy_id, data)
-    except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        flash(request, next(iter(errors.values()), "Could not change the allergy."), "error")
-        return redirect(request, back)
-    flash(request, f"{allergy.substance}: now {allergy.status}.")
-    return redirect(request, f"/patients/{allergy.patient_id}/chart#allergies")
+        return allergy.patient_id, f"{allergy.substance}: now {allergy.status}."
+
+    return await _chart_status(
+        request, db, change, "Could not change the allergy.", "allergies", anchor_on_refusal=True
+    )
 
 
 @router.post("/patients/{patient_id}/chart/problems")
@@ -279,17 +299,12 @@ async def add_problem_submit(request: Request, patient_id: RowId, actor: ChartWr
 
 @router.post("/problems/{problem_id}/status")
 async def problem_status_submit(request: Request, problem_id: RowId, actor: ChartWriter, db: DB):
-    form = await read_form(request)
-    values = form_values(form, "status", "patient_id")
-    try:
-        data = schemas.ProblemUpdate(status=values["status"] or None)
+    async def change(status):
+        data = schemas.ProblemUpdate(status=status)
         problem = await problems.update_problem(db, actor, problem_id, data)
-    except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        flash(request, next(iter(errors.values()), "Could not change the problem."), "error")
-        return redirect(request, f"/patients/{parse_id(values['patient_id']) or 0}/chart")
-    flash(request, f"{problem.description}: now {problem.status}.")
-    return redirect(request, f"/patients/{problem.patient_id}/chart#problems")
+        return problem.patient_id, f"{problem.description}: now {problem.status}."
+
+    return await _chart_status(request, db, change, "Could not change the problem.", "problems")
 
 
 @router.post("/patients/{patient_id}/chart/care-plans")
@@ -306,17 +321,12 @@ async def add_care_plan_submit(request: Request, patient_id: RowId, actor: Chart
 
 @router.post("/care-plans/{plan_id}/status")
 async def care_plan_status_submit(request: Request, plan_id: RowId, actor: ChartWriter, db: DB):
-    form = await read_form(request)
-    values = form_values(form, "status", "patient_id")
-    try:
-        data = schemas.CarePlanUpdate(status=values["status"] or None)
+    async def change(status):
+        data = schemas.CarePlanUpdate(status=status)
         plan = await care_plans.update_care_plan(db, actor, plan_id, data)
-    except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        flash(request, next(iter(errors.values()), "Could not change the care plan."), "error")
-        return redirect(request, f"/patients/{parse_id(values['patient_id']) or 0}/chart")
-    flash(request, f"Care plan “{plan.title}”: now {plan.status.replace('_', ' ')}.")
-    return redirect(request, f"/patients/{plan.patient_id}/chart#care-plans")
+        return plan.patient_id, f"Care plan “{plan.title}”: now {plan.status.replace('_', ' ')}."
+
+    return await _chart_status(request, db, change, "Could not change the care plan.", "care-plans")
 
 
 # ---------------------------------------------------------------- the encounter form

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical import icd10, schemas
 from openward.clinical.errors import ProblemNotFound, UnknownDiagnosisCode
 from openward.clinical.models import Problem
-from openward.clinical.service import checked_patient, user_names
+from openward.clinical.service import checked_patient
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
+from openward.identity import service as identity_service
 
 # ---------------------------------------------------------------- problems and history
 
@@ -142,7 +143,9 @@ async def list_problems(
         patient_id=patient.id,
         detail={"total": len(rows)},
     )
-    return present_problems(rows, await user_names(db, [p.recorded_by for p in rows]))
+    return present_problems(
+        rows, await identity_service.full_names(db, [p.recorded_by for p in rows])
+    )
 
 
 async def problems_of(db: AsyncSession, patient_id: int, kind: str | None = None):

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical.models import Allergy, Encounter, Treatment, VitalSigns
 from openward.core import audit
 from openward.core.actors import Actor
-from openward.core.errors import DomainError
 from openward.db import utcnow
 from openward.patients import service as patients_service
 from openward.patients.models import Patient
@@ -106,20 +105,6 @@ async def checked_patient(
     patient = await patients_service.get(db, patient_id)
     await patients_service.check_access(db, actor, patient, break_glass_reason=break_glass_reason)
     return patient
-
-
-async def user_names(db: AsyncSession, user_ids: Sequence[int | None]) -> dict[int, str]:
-    """Full names of the people who recorded or signed: one lookup per distinct person."""
-    from openward.identity import service as identity_service
-
-    names: dict[int, str] = {}
-    for user_id in {u for u in user_ids if u}:
-        try:
-            user = await identity_service.get_user(db, user_id)
-        except DomainError:
-            continue
-        names[user_id] = user.full_name or user.username
-    return names
 
 
 # ---------------------------------------------------------------- dashboards

@@ -15,11 +15,12 @@ from openward.clinical import schemas
 from openward.clinical import vitals as vital_rules
 from openward.clinical.errors import NoVitals
 from openward.clinical.models import VitalSigns
-from openward.clinical.service import checked_patient, encounter_patient, user_names
+from openward.clinical.service import checked_patient, encounter_patient
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
+from openward.identity import service as identity_service
 
 # ---------------------------------------------------------------- vital signs
 
@@ -152,7 +153,9 @@ async def list_vitals(
         patient_id=patient.id,
         detail={"total": total, "shown": [v.id for v in rows]},
     )
-    return present_vitals(rows, await user_names(db, [v.recorded_by for v in rows])), total
+    return present_vitals(
+        rows, await identity_service.full_names(db, [v.recorded_by for v in rows])
+    ), total
 
 
 async def vitals_of(

@@ -12,6 +12,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
+from starlette.responses import Response
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
@@ -103,3 +104,12 @@ def pdf_filename(stem: str) -> str:
     """A safe attachment name: letters, digits and dashes."""
     cleaned = "".join(ch if ch.isalnum() else "-" for ch in stem).strip("-")
     return f"{cleaned or 'document'}.pdf"
+
+
+def pdf_response(content: bytes, filename: str) -> Response:
+    """A printed document, opened in the browser's viewer rather than downloaded."""
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

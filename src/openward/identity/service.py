@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,6 +176,17 @@ async def get_user(db: AsyncSession, user_id: int) -> User:
     if user is None:
         raise UserNotFound()
     return user
+
+
+async def full_names(db: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names of the people a page mentions, in one query; unknown ids are left out."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(User.id, User.full_name, User.username).where(User.id.in_(wanted))
+    )
+    return {user_id: full_name or username for user_id, full_name, username in rows}
 
 
 async def find_by_username(db: AsyncSession, username: str) -> User | None:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
+from openward.core.pdf import pdf_response
 from openward.identity.access import DB, require, settings_of
 from openward.lab import catalogue as lab_catalogue
 from openward.lab import orders as lab_orders
@@ -155,11 +156,7 @@ async def report_pdf(
         zone=settings.zone,
         break_glass_reason=x_break_glass_reason,
     )
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return pdf_response(content, filename)
 
 
 @router.get(

@@ -18,7 +18,6 @@ from openward.core.actors import Actor
 from openward.core.errors import PermissionDenied, ValidationFailed
 from openward.db import utcnow
 from openward.identity import service as identity_service
-from openward.identity.errors import UserNotFound
 from openward.lab import schemas
 from openward.lab.errors import EncounterMismatch, InvalidDoctor, LabOrderNotFound, UnknownTest
 from openward.lab.flags import CRITICAL, summary_flag
@@ -273,17 +272,6 @@ async def audit_list(
     )
 
 
-async def user_names(db: AsyncSession, user_ids: Sequence[int | None]) -> dict[int, str]:
-    """Names of the few staff an order or a list mentions (each user read once)."""
-    names: dict[int, str] = {}
-    for user_id in {u for u in user_ids if u is not None}:
-        try:
-            names[user_id] = (await identity_service.get_user(db, user_id)).full_name
-        except UserNotFound:  # a removed account still lets the order show
-            names[user_id] = "—"
-    return names
-
-
 async def ordered_tests(db: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[LabTest]]:
     found: dict[int, list[LabTest]] = defaultdict(list)
     if not order_ids:
@@ -323,13 +311,13 @@ async def result_flags(db: AsyncSession, order_ids: Sequence[int]) -> dict[int, 
 async def summaries(
     db: AsyncSession, actor: Actor, orders: Sequence[LabOrder]
 ) -> list[schemas.LabOrderSummary]:
-    """Orders for a list: five queries for any number, plus one per doctor named."""
+    """Orders for a list: the same few queries for any number of orders."""
     ids = [o.id for o in orders]
     patients = await patients_service.briefs(db, [o.patient_id for o in orders])
     tests = await ordered_tests(db, ids)
     prices = await _prices(db, ids)
     flags = await result_flags(db, ids)
-    doctors = await user_names(db, [o.doctor_user_id for o in orders])
+    doctors = await identity_service.full_names(db, [o.doctor_user_id for o in orders])
     out = []
     for o in orders:
         patient = patients[o.patient_id]

@@ -134,12 +134,9 @@ async def worklist_page(
 async def _order_context(
     request: Request, db: Any, actor: Actor, values: dict[str, Any], errors: dict[str, str]
 ) -> dict[str, Any]:
-    patient = None
-    if parse_id(values.get("patient_id")):
-        patient = await patients_service.get_for(db, actor, int(values["patient_id"]))
-    matches: list[Any] = []
-    if patient is None and values.get("q"):
-        matches, _ = await patients_service.search(db, actor, values["q"], limit=10)
+    patient, matches = await patients_service.chosen_or_matches(
+        db, actor, parse_id(values.get("patient_id")), values.get("q")
+    )
     groups: dict[str, list[schemas.LabTestOut]] = {}
     for test in await lab_catalogue.list_tests(db):
         groups.setdefault(test.specimen, []).append(test)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.pdf import Document, pdf_filename
+from openward.identity import service as identity_service
 from openward.lab import schemas
 from openward.lab.catalogue import order_analytes
 from openward.lab.errors import LabOrderNotFound, NotVerified, UnknownAnalyte
@@ -29,10 +30,11 @@ from openward.lab.flags import (
     summary_flag,
 )
 from openward.lab.models import LabAnalyte, LabOrder, LabResult, LabTest
-from openward.lab.orders import audit_list, get, get_for, sees_unverified, summaries, user_names
+from openward.lab.orders import audit_list, get, get_for, sees_unverified, summaries
 from openward.lab.workflow import allowed_steps
 from openward.patients import service as patients_service
 from openward.patients.models import Patient
+from openward.patients.mrn import format_mrn
 
 TREND_POINTS = 10
 
@@ -135,7 +137,7 @@ async def present(
     age = age_in_years(patient.date_of_birth, _when(order).date())
     codes = [a.code for test, _ in tests for a in analytes.get(test.id, [])]
     previous = await _previous(db, order, codes)
-    names = await user_names(
+    names = await identity_service.full_names(
         db,
         [
             order.doctor_user_id,
@@ -316,7 +318,7 @@ async def report_pdf(
     document.fields(
         [
             ("Patient", patient.full_name),
-            ("MRN", patient.mrn),
+            ("MRN", format_mrn(patient.mrn)),
             ("Date of birth", patient.date_of_birth.strftime("%d %b %Y")),
             ("Sex", patient.sex),
             ("Ordering doctor", shown.doctor.name or "—"),

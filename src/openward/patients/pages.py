@@ -50,8 +50,6 @@ FORM_FIELDS = (
 )
 # What patients may change on their own record.
 CONTACT_FIELDS = tuple(schemas.MyContactUpdate.model_fields)
-BREAK_GLASS_MIN = 5  # the service's minimum for a reason
-_REASON_MAX = 500
 
 
 def age_on(born: date, today: date) -> int:
@@ -223,7 +221,12 @@ def _break_glass_page(
     return render(
         request,
         "patients/break_glass.html",
-        {"patient_id": patient_id, "errors": errors, "values": values, "min": BREAK_GLASS_MIN},
+        {
+            "patient_id": patient_id,
+            "errors": errors,
+            "values": values,
+            "min": patients_service.BREAK_GLASS_MIN,
+        },
         status_code=status_code,
     )
 
@@ -243,12 +246,8 @@ async def break_glass_submit(request: Request, patient_id: RowId, actor: Reader,
     and never travels in a URL, so the record is shown in this response, not a redirect."""
     form = await read_form(request)
     reason = " ".join(str(form.get("reason", "")).split())
-    if len(reason) < BREAK_GLASS_MIN or len(reason) > _REASON_MAX:
-        message = (
-            f"Say why you need this record (at least {BREAK_GLASS_MIN} characters)."
-            if len(reason) < BREAK_GLASS_MIN
-            else f"Keep the reason under {_REASON_MAX} characters."
-        )
+    message = patients_service.break_glass_problem(reason)
+    if message:
         await patients_service.get(db, patient_id)  # an unknown patient is a 404, as on GET
         return _break_glass_page(request, patient_id, {"reason": message}, {"reason": reason}, 422)
     return await _patient_page(request, db, actor, patient_id, break_glass_reason=reason)

@@ -34,6 +34,9 @@ ALL_PATIENTS_ROLES = ("admin", "receptionist", "nurse")
 # Departments that serve any patient sent to them (prescriptions, lab and imaging orders):
 # their services reach a patient through an order, never through the patient list.
 DEPARTMENT_ROLES = ("pharmacist", "lab_technician", "radiologist")
+# A break-the-glass reason: long enough to say something, short enough for the audit trail.
+BREAK_GLASS_MIN = 5
+BREAK_GLASS_MAX = 500
 
 __all__ = ["PatientNotFound", "create", "get_for", "register", "search"]
 
@@ -201,6 +204,15 @@ async def _doctor_relationship(db: AsyncSession, doctor_id: int, patient_id: int
     return on_team is not None or await scheduling_service.has_seen(db, doctor_id, patient_id)
 
 
+def break_glass_problem(reason: str) -> str | None:
+    """What is wrong with a reason typed on a break-the-glass page, or None if it will do."""
+    if len(reason) < BREAK_GLASS_MIN:
+        return f"Say why you need this record (at least {BREAK_GLASS_MIN} characters)."
+    if len(reason) > BREAK_GLASS_MAX:
+        return f"Keep the reason under {BREAK_GLASS_MAX} characters."
+    return None
+
+
 async def check_access(
     db: AsyncSession,
     actor: Actor,
@@ -229,7 +241,7 @@ async def check_access(
         if doctor_id is not None and await _doctor_relationship(db, doctor_id, patient.id):
             return
         reason = (break_glass_reason or "").strip()
-        if len(reason) >= 5:
+        if len(reason) >= BREAK_GLASS_MIN:
             await audit.record(
                 db,
                 actor,
@@ -237,7 +249,7 @@ async def check_access(
                 object_type="patient",
                 object_id=patient.id,
                 patient_id=patient.id,
-                reason=reason[:500],
+                reason=reason[:BREAK_GLASS_MAX],
             )
             return
         await _denied(db, actor, patient, "not_your_patient")
@@ -391,6 +403,19 @@ async def search(
         detail={"q": q[:100], "total": total, "shown": [p.id for p in rows]},
     )
     return rows, total
+
+
+async def chosen_or_matches(
+    db: AsyncSession, actor: Actor, patient_id: int | None, q: str | None
+) -> tuple[Patient | None, list[Patient]]:
+    """A form's patient step: the chosen patient (read as get_for does),
+    or else the first ten matching what was typed."""
+    if patient_id:
+        return await get_for(db, actor, patient_id), []
+    if q:
+        matches, _ = await search(db, actor, q, limit=10)
+        return None, matches
+    return None, []
 
 
 # ---------------------------------------------------------------- changes

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
-from openward.core.pdf import pdf_filename
+from openward.core.pdf import pdf_filename, pdf_response
 from openward.identity.access import DB, require, settings_of
 from openward.pharmacy import catalogue, dispensing, prescribing, schemas, stock
 
@@ -287,11 +287,7 @@ async def prescription_pdf(
         zone=settings.zone,
         break_glass_reason=x_break_glass_reason,
     )
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{pdf_filename(stem)}"'},
-    )
+    return pdf_response(content, pdf_filename(stem))
 
 
 # ---------------------------------------------------------------- renewals

@@ -51,14 +51,6 @@ OPEN_STATUSES = ("active", "partially_dispensed")
 # ---------------------------------------------------------------- presenting
 
 
-async def _names(db: AsyncSession, user_ids: Sequence[int]) -> dict[int, str]:
-    """Prescribers' names (a handful of distinct people per page)."""
-    names = {}
-    for user_id in set(user_ids):
-        names[user_id] = (await identity_service.get_user(db, user_id)).full_name
-    return names
-
-
 async def items_of(
     db: AsyncSession, prescription_ids: Sequence[int]
 ) -> dict[int, list[tuple[PrescriptionItem, Medicine]]]:
@@ -107,7 +99,7 @@ async def present(
     ):
         warnings.setdefault(warning.prescription_id, []).append(warning)
     patients = await patients_service.briefs(db, [p.patient_id for p in prescriptions])
-    names = await _names(db, [p.prescriber_id for p in prescriptions])
+    names = await identity_service.full_names(db, [p.prescriber_id for p in prescriptions])
 
     def local(value: datetime | None) -> datetime | None:
         return value.astimezone(zone) if value is not None and zone else value

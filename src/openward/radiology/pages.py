@@ -142,12 +142,9 @@ async def _new_context(
     request: Request, db: Any, actor: Actor, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, Any]:
     zone = settings_of(request).zone
-    patient = None
-    if parse_id(values.get("patient_id")):
-        patient = await patients_service.get_for(db, actor, int(values["patient_id"]))
-    matches: list[Any] = []
-    if patient is None and values.get("q"):
-        matches, _ = await patients_service.search(db, actor, values["q"], limit=10)
+    patient, matches = await patients_service.chosen_or_matches(
+        db, actor, parse_id(values.get("patient_id")), values.get("q")
+    )
     exams = await radiology_service.list_exams(db)
     groups: dict[str, list[schemas.ExamOut]] = {}
     for exam in exams:

@@ -36,7 +36,6 @@ from openward.core.errors import Conflict, PermissionDenied
 from openward.core.timeline import InboxRow
 from openward.db import utcnow
 from openward.identity import service as identity_service
-from openward.identity.errors import UserNotFound
 from openward.patients import service as patients_service
 from openward.patients.errors import PatientInactive, PatientNotFound
 from openward.patients.models import Patient
@@ -224,17 +223,6 @@ def report_visible(actor: Actor, order: ImagingOrder) -> bool:
 # ---------------------------------------------------------------- presenting
 
 
-async def _names(db: AsyncSession, user_ids: set[int | None]) -> dict[int, str]:
-    """Full names of the staff named on orders (few and repeated: the session caches them)."""
-    names = {}
-    for user_id in sorted(i for i in user_ids if i):
-        try:
-            names[user_id] = (await identity_service.get_user(db, user_id)).full_name
-        except UserNotFound:
-            names[user_id] = f"User {user_id}"
-    return names
-
-
 async def _exams_of(
     db: AsyncSession, exam_ids: set[int]
 ) -> dict[int, tuple[ImagingExam, Modality]]:
@@ -262,12 +250,12 @@ async def _attachment_counts(db: AsyncSession, order_ids: list[int]) -> dict[int
 async def present(
     db: AsyncSession, actor: Actor, orders: Sequence[ImagingOrder], zone: ZoneInfo
 ) -> list[schemas.OrderOut]:
-    """Orders with names, exam and modality, for any number in a fixed number of queries
-    (plus one per distinct staff member named); the report only where the reader may see it."""
+    """Orders with names, exam and modality, for any number in a fixed number of queries;
+    the report only where the reader may see it."""
     patients = await patients_service.briefs(db, [o.patient_id for o in orders])
     exams = await _exams_of(db, {o.exam_id for o in orders})
     counts = await _attachment_counts(db, [o.id for o in orders])
-    names = await _names(
+    names = await identity_service.full_names(
         db,
         {
             user_id
@@ -705,7 +693,7 @@ def attachment_out(attachment: ImagingAttachment, names: dict[int, str]) -> sche
 async def present_attachments(
     db: AsyncSession, attachments: Sequence[ImagingAttachment], zone: ZoneInfo
 ) -> list[schemas.AttachmentOut]:
-    names = await _names(db, {a.uploaded_by for a in attachments})
+    names = await identity_service.full_names(db, {a.uploaded_by for a in attachments})
     out = []
     for a in attachments:
         shown = attachment_out(a, names)
