@@ -23,16 +23,25 @@ HEADINGS = {
 }
 CLINIC = ["Patients", "Appointments", "Doctors", "Departments"]
 DIRECTORY = ["Doctors", "Departments"]
+ORDERS = ["Lab orders", "Imaging orders"]
 MENUS = {
-    "admin": ["Dashboard", *CLINIC, "Users", "Audit trail", "My account"],
-    "receptionist": ["Dashboard", *CLINIC, "My account"],
-    "nurse": ["Dashboard", *CLINIC, "My account"],
-    "doctor": ["Dashboard", *CLINIC, "My account"],
-    "pharmacist": ["Dashboard", *DIRECTORY, "My account"],
-    "lab_technician": ["Dashboard", *DIRECTORY, "My account"],
-    "radiologist": ["Dashboard", *DIRECTORY, "My account"],
+    "admin": ["Dashboard", *CLINIC, "Stock", "Medicines", "Users", "Audit trail", "My account"],
+    "receptionist": ["Dashboard", *CLINIC, *ORDERS, "My account"],
+    "nurse": ["Dashboard", *CLINIC, *ORDERS, "My account"],
+    "doctor": ["Dashboard", *CLINIC, "Results", "Renewal requests", *ORDERS, "My account"],
+    "pharmacist": ["Dashboard", *DIRECTORY, "Pharmacy queue", "Stock", "Medicines", "My account"],
+    "lab_technician": ["Dashboard", *DIRECTORY, "Lab worklist", "My account"],
+    "radiologist": ["Dashboard", *DIRECTORY, "Radiology worklist", "My account"],
     "billing": ["Dashboard", *DIRECTORY, "My account"],
-    "patient": ["Dashboard", "Appointments", *DIRECTORY, "My record", "My account"],
+    "patient": [
+        "Dashboard",
+        "Appointments",
+        *DIRECTORY,
+        "My record",
+        "My results",
+        "My prescriptions",
+        "My account",
+    ],
 }
 
 
