@@ -10,7 +10,7 @@ only themselves)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,10 +110,13 @@ async def checked_patient(
 # ---------------------------------------------------------------- dashboards
 
 
-async def dashboard_figures(db: AsyncSession, actor: Actor) -> dict[str, int]:
+async def dashboard_figures(
+    db: AsyncSession, actor: Actor, *, zone: tzinfo = UTC
+) -> dict[str, int]:
     """Figures for the signed-in clinician's dashboard. Doctors: drafts awaiting their
     signature, encounters and distinct patients in the last 7 days. Nurses: vital sign sets
-    recorded today (UTC day) by anyone and by themselves. Others: nothing."""
+    recorded today (from midnight in the hospital's time zone) by anyone and by themselves.
+    Others: nothing."""
     now = utcnow()
     if actor.role == "doctor":
         week_ago = now - timedelta(days=7)
@@ -137,7 +140,7 @@ async def dashboard_figures(db: AsyncSession, actor: Actor) -> dict[str, int]:
             "patients_seen_this_week": int(patients or 0),
         }
     if actor.role == "nurse":
-        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         today = select(func.count(VitalSigns.id)).where(VitalSigns.created_at >= start)
         mine = today.where(VitalSigns.recorded_by == actor.id)
         flagged = today.where(VitalSigns.flags != "")

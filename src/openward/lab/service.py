@@ -24,7 +24,7 @@ verification."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,9 +108,12 @@ async def inbox(db: AsyncSession, actor: Actor, *, limit: int = 100) -> list[Inb
     return rows
 
 
-async def dashboard_figures(db: AsyncSession, actor: Actor) -> dict[str, int]:
-    """Counts for the dashboard: the lab's queue, or a doctor's results waiting."""
-    start_of_day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+async def dashboard_figures(
+    db: AsyncSession, actor: Actor, *, zone: tzinfo = UTC
+) -> dict[str, int]:
+    """Counts for the dashboard: the lab's queue, or a doctor's results waiting. "Today"
+    starts at midnight in the hospital's time zone."""
+    start_of_day = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     if actor.role == "doctor":
         since = utcnow() - timedelta(days=INBOX_DAYS)
         mine = LabOrder.doctor_user_id == actor.id

@@ -4,6 +4,7 @@ from the clinical record, pharmacy, laboratory and radiology, each linking to it
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,10 @@ class Card:
     tone: str = ""  # "", "warning" or "danger": drawn in that colour when value is not 0
 
 
+def _today(settings: Settings) -> date:
+    return datetime.now(settings.zone).date()
+
+
 async def cards_for(db: AsyncSession, settings: Settings, actor: Actor) -> list[dict[str, Any]]:
     builder = _BUILDERS.get(actor.role or "")
     return [asdict(card) for card in await builder(db, settings, actor)] if builder else []
@@ -31,8 +36,8 @@ async def _doctor(db: AsyncSession, settings: Settings, actor: Actor) -> list[Ca
     from openward.lab import service as lab_service
     from openward.pharmacy import prescribing
 
-    clinical = await clinical_service.dashboard_figures(db, actor)
-    lab = await lab_service.dashboard_figures(db, actor)
+    clinical = await clinical_service.dashboard_figures(db, actor, zone=settings.zone)
+    lab = await lab_service.dashboard_figures(db, actor, zone=settings.zone)
     _rows, renewals = await prescribing.list_renewals(db, actor, status="pending", limit=1)
     return [
         Card(
@@ -53,7 +58,7 @@ async def _doctor(db: AsyncSession, settings: Settings, actor: Actor) -> list[Ca
 async def _nurse(db: AsyncSession, settings: Settings, actor: Actor) -> list[Card]:
     from openward.clinical import service as clinical_service
 
-    clinical = await clinical_service.dashboard_figures(db, actor)
+    clinical = await clinical_service.dashboard_figures(db, actor, zone=settings.zone)
     return [
         Card("vitals_today", "Vital signs recorded today", clinical["vitals_recorded_today"]),
         Card("my_vitals", "Recorded by me today", clinical["my_vitals_today"]),
@@ -70,7 +75,9 @@ async def _nurse(db: AsyncSession, settings: Settings, actor: Actor) -> list[Car
 async def _pharmacist(db: AsyncSession, settings: Settings, actor: Actor) -> list[Card]:
     from openward.pharmacy import stock
 
-    f = await stock.dashboard_figures(db, actor, days=settings.expiry_alert_days)
+    f = await stock.dashboard_figures(
+        db, actor, today=_today(settings), days=settings.expiry_alert_days
+    )
     return [
         Card("queue", "Prescriptions to dispense", f["queue_length"], "/pharmacy"),
         Card("low_stock", "Below reorder level", f["low_stock"], "/pharmacy/alerts", "warning"),
@@ -96,7 +103,7 @@ async def _pharmacist(db: AsyncSession, settings: Settings, actor: Actor) -> lis
 async def _lab_technician(db: AsyncSession, settings: Settings, actor: Actor) -> list[Card]:
     from openward.lab import service as lab_service
 
-    f = await lab_service.dashboard_figures(db, actor)
+    f = await lab_service.dashboard_figures(db, actor, zone=settings.zone)
     worklist = "/lab/worklist"
     return [
         Card("stat", "STAT orders pending", f["stat_pending"], worklist, "danger"),
@@ -143,7 +150,9 @@ async def _radiologist(db: AsyncSession, settings: Settings, actor: Actor) -> li
 async def _admin(db: AsyncSession, settings: Settings, actor: Actor) -> list[Card]:
     from openward.pharmacy import stock
 
-    f = await stock.dashboard_figures(db, actor, days=settings.expiry_alert_days)
+    f = await stock.dashboard_figures(
+        db, actor, today=_today(settings), days=settings.expiry_alert_days
+    )
     return [
         Card(
             "value", "Pharmacy inventory at cost", f["inventory_value_at_cost"], "/pharmacy/stock"
