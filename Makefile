@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; each has its own databases and servers.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint clean-db help
 
@@ -15,9 +17,7 @@ help:
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OpenWard needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q 'setuptools<81' wheel
-	@# xstatic-bootstrap ships only an sdist that needs pkg_resources to build.
-	$(BIN)/pip install -q --no-build-isolation 'xstatic-bootstrap>=5.3'
+	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
@@ -33,7 +33,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/openward serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench

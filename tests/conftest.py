@@ -13,7 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from openward.app import create_app
+from tests import fast_hashing
+
+fast_hashing.install()  # before anything hashes a password: argon2's strong cost is for production
+
+from openward.app import assemble_app, configure
 from openward.config import Settings
 from openward.core.actors import Actor
 from openward.db import session_scope
@@ -74,6 +78,41 @@ def pg_url_for(database: str) -> str:
     return make_url(PG_URL or "").set(database=database).render_as_string(hide_password=False)
 
 
+class PgDatabases:
+    """Fresh copies of the migrated template, one made ahead in a background thread while a
+    test runs (a copy takes PostgreSQL a few hundred milliseconds of disk work) and each
+    dropped in the background after its test."""
+
+    def __init__(self, template: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.template = template
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-databases")
+        self.ahead = self.worker.submit(self._create)
+
+    def _create(self) -> str:
+        _, base = _pg_admin_conninfo()
+        name = f"{base}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def take(self) -> str:
+        name = self.ahead.result()
+        self.ahead = self.worker.submit(self._create)
+        return name
+
+    def give_back(self, name: str) -> None:
+        self.worker.submit(self._drop, name)
+
+    def close(self) -> None:
+        self.worker.submit(lambda: self._drop(self.ahead.result()))
+        self.worker.shutdown(wait=True)
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str | None]:
     if not PG_URL:
@@ -87,14 +126,33 @@ def pg_template() -> Iterator[str | None]:
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pg_databases(pg_template: str | None) -> Iterator[PgDatabases | None]:
+    if pg_template is None:
+        yield None
+        return
+    databases = PgDatabases(pg_template)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def fresh_pg_database(pg_template: str | None) -> Iterator[str]:
-    need(pg_template is not None, "OPENWARD_TEST_POSTGRES_URL is not set: PostgreSQL run skipped")
-    _, base = _pg_admin_conninfo()
-    name = f"{base}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+def fresh_pg_database(pg_databases: PgDatabases | None) -> Iterator[str]:
+    need(pg_databases is not None, "OPENWARD_TEST_POSTGRES_URL is not set: PostgreSQL run skipped")
+    assert pg_databases is not None
+    name = pg_databases.take()
     yield pg_url_for(name)
-    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_databases.give_back(name)
+
+
+@pytest.fixture(scope="module")
+def module_pg_database(pg_databases: PgDatabases | None) -> Iterator[str]:
+    """One fresh database for a whole module (the live servers of the race tests)."""
+    need(pg_databases is not None, "OPENWARD_TEST_POSTGRES_URL is not set: PostgreSQL run skipped")
+    assert pg_databases is not None
+    name = pg_databases.take()
+    yield pg_url_for(name)
+    pg_databases.give_back(name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -130,11 +188,19 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 # ---------------------------------------------------------------- app and client
 
 
+@pytest.fixture(scope="session")
+def assembled_app() -> Any:
+    """One app per test process, configured afresh for each test: assembling it costs a
+    quarter of a second (FastAPI analyses every route's dependencies) and depends on no
+    setting, which requests read from `app.state`."""
+    return assemble_app()
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
-    application = create_app(settings)
-    yield application
-    await application.state.engine.dispose()
+async def app(assembled_app: Any, settings: Settings) -> AsyncIterator[Any]:
+    configure(assembled_app, settings)
+    yield assembled_app
+    await assembled_app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 VENV_BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -24,9 +25,10 @@ def free_port() -> int:
 
 
 def openward(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the `openward` command with this environment; fails loudly on a non-zero exit."""
+    """Run the `openward` command (with the suite's cheap password hashing, see
+    tests/live_cli.py) with this environment; fails loudly on a non-zero exit."""
     result = subprocess.run(
-        [str(VENV_BIN / "openward"), *args],
+        [sys.executable, "-m", "tests.live_cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -52,6 +54,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         OPENWARD_MEDIA_DIR=media,
         OPENWARD_SECRET_KEY="live-test-secret-" + "x" * 32,
         OPENWARD_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),  # tests.live_asgi and tests.live_cli
         **extra,
     )
     return env
@@ -66,7 +69,7 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     log = tempfile.NamedTemporaryFile("w+", prefix="openward-server-", suffix=".log")  # noqa: SIM115
     command = [
         str(VENV_BIN / "uvicorn"),
-        "openward.asgi:app",
+        "tests.live_asgi:app",  # openward.asgi:app with the suite's cheap password hashing
         "--host",
         "127.0.0.1",
         "--port",

@@ -30,17 +30,19 @@ from openward.staff import api as staff_api
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    settings.resolved_secret_key()  # refuse to start without a usable key
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    engine = create_engine(settings)
+    app = assemble_app()
+    configure(app, settings or get_settings())
+    return app
+
+
+def assemble_app() -> FastAPI:
+    """The routes, middleware and error handlers: nothing here depends on the settings, which
+    every request reads from `app.state` (so one assembled app can be configured again)."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        await running.state.engine.dispose()
 
     app = FastAPI(
         title="OpenWard",
@@ -48,10 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Hospital management: patients, scheduling, clinical care, pharmacy, wards.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = session_factory(engine)
-
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
 
@@ -77,3 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if missing:  # default deny: a route without a declared permission is a bug
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
     return app
+
+
+def configure(app: FastAPI, settings: Settings) -> None:
+    """Point the app at its settings and their database (a new engine)."""
+    settings.resolved_secret_key()  # refuse to start without a usable key
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    engine = create_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings
 from openward.core.actors import Actor
-from openward.db import create_engine, session_factory, session_scope
+from openward.db import create_engine, session_factory, session_scope, utcnow
 from openward.demo_clinic import load_clinic
 from openward.identity import schemas
 from openward.identity import service as identity_service
@@ -39,7 +39,11 @@ async def load_demo(
     settings: Settings, progress: Callable[[str], None] = lambda _name: None
 ) -> list[tuple[str, str, str]]:
     """Create the demo accounts that do not exist yet, then the demo hospital (departments,
-    doctors, patients, appointments) once; returns the new (role, username, password)."""
+    doctors, patients, appointments) once; returns the new (role, username, password).
+
+    Every demo time derives from one reading of the clock, in the hospital's zone: what has
+    happened lies before it and what is booked after it, whatever the hour."""
+    now = utcnow().astimezone(settings.zone)
     created: list[tuple[str, str, str]] = []
     engine = create_engine(settings)
     actor = Actor.system("demo")
@@ -77,8 +81,10 @@ async def load_demo(
                         ),
                     )
                 created.append((role, username, password))
-            created += await load_clinic(db, settings, lambda _username: demo_password(), progress)
-            await load_care(db, settings, progress)
+            created += await load_clinic(
+                db, settings, lambda _username: demo_password(), progress, now=now
+            )
+            await load_care(db, settings, progress, now=now)
     finally:
         await engine.dispose()
     return created
@@ -88,10 +94,15 @@ CARE_STEPS = 4
 
 
 async def load_care(
-    db: AsyncSession, settings: Settings, progress: Callable[[str], None] = lambda _name: None
+    db: AsyncSession,
+    settings: Settings,
+    progress: Callable[[str], None] = lambda _name: None,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Charts, the pharmacy's shelves and prescriptions, lab and imaging orders with results
-    for the demo hospital (each part is skipped when it has been loaded before)."""
+    for the demo hospital (each part is skipped when it has been loaded before). `now` is
+    the demo's clock (default: the current instant)."""
     from openward.clinical import demo as clinical_demo
     from openward.lab import demo as lab_demo
     from openward.notifications import subscribers
@@ -99,12 +110,13 @@ async def load_care(
     from openward.radiology import demo as radiology_demo
 
     subscribers.connect()  # the demo's results and requests notify people, as in the app
-    today = datetime.now(settings.zone).date()
+    now = now or utcnow()
+    zone = settings.zone
     progress("charts")
-    await clinical_demo.seed(db, today=today)
+    await clinical_demo.seed(db, now=now, zone=zone)
     progress("pharmacy")
-    await pharmacy_demo.seed(db, today=today)
+    await pharmacy_demo.seed(db, now=now, zone=zone)
     progress("laboratory")
-    await lab_demo.seed(db, today=today)
+    await lab_demo.seed(db, now=now, zone=zone)
     progress("radiology")
-    await radiology_demo.seed(db, today=today, settings=settings)
+    await radiology_demo.seed(db, now=now, settings=settings)

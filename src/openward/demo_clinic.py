@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.config import Settings
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
+from openward.db import utcnow
 from openward.identity import service as identity_service
 from openward.patients import schemas as patient_schemas
 from openward.patients import service as patients_service
@@ -214,13 +215,18 @@ async def load_clinic(
     settings: Settings,
     doctor_password: Callable[[str], str],
     progress: Callable[[str], None] = lambda _name: None,
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Create the demo hospital once (skipped when departments exist); returns new logins."""
+    """Create the demo hospital once (skipped when departments exist); returns new logins.
+    Visits before `now` (default: the current instant) have happened, later ones are booked."""
     if await staff_service.list_departments(db, include_inactive=True):
         return []
     rng = random.Random(20261124)
     actor = Actor.system("demo")
     zone = settings.zone
+    now = (now or utcnow()).astimezone(zone)
+    today = now.date()
     created: list[tuple[str, str, str]] = []
 
     progress("departments and doctors")
@@ -282,7 +288,7 @@ async def load_clinic(
         actor,
         doctors[3].id,
         staff_schemas.ExceptionIn(
-            date=datetime.now(zone).date() + timedelta(days=7), kind="leave", reason="Conference"
+            date=today + timedelta(days=7), kind="leave", reason="Conference"
         ),
     )
 
@@ -326,30 +332,21 @@ async def load_clinic(
         await patients_service.assign_doctor(db, actor, patient.id, doctors[0].id)
 
     progress("past visits")
-    today = datetime.now(zone).date()
     for offset in range(21, 0, -1):
         day = today - timedelta(days=offset)
-        await _fill_day(db, actor, rng, zone, doctors, patients, day, per_doctor=3, past=True)
+        await _fill_day(db, actor, rng, zone, doctors, patients, day, now, per_doctor=3)
     progress("today and the weeks ahead")
-    await _fill_day(db, actor, rng, zone, doctors, patients, today, per_doctor=6, past=False)
+    await _fill_day(db, actor, rng, zone, doctors, patients, today, now, per_doctor=6)
     for offset in range(1, 15):
-        await _fill_day(
-            db,
-            actor,
-            rng,
-            zone,
-            doctors,
-            patients,
-            today + timedelta(days=offset),
-            per_doctor=3,
-            past=False,
-        )
+        day = today + timedelta(days=offset)
+        await _fill_day(db, actor, rng, zone, doctors, patients, day, now, per_doctor=3)
     return created
 
 
-async def _fill_day(db, actor, rng, zone, doctors, patients, day, *, per_doctor: int, past: bool):
+async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_doctor: int):
+    """Book `per_doctor` visits with each doctor on `day`: those over by `now` are played out,
+    those begun in the last two hours are waiting (or not arrived), later ones stay booked."""
     start_of_day = datetime.combine(day, time.min, tzinfo=zone)
-    now = datetime.now(zone)
     for doctor in doctors:
         slots = await staff_service.grid_slots(db, doctor, day, zone)
         for slot_start, slot_end in sorted(rng.sample(slots, min(per_doctor, len(slots)))):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import func, select
 
 from openward.clinical import demo
 from openward.clinical.models import Allergy, Encounter, VitalSigns
-from openward.db import session_scope
+from openward.db import session_scope, utcnow
 from openward.demo import load_demo
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -17,11 +15,11 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 async def test_demo_seed_builds_charts_once(app, settings):
     await load_demo(settings)
-    today = datetime.now(settings.zone).date()
+    now = utcnow()
     async with session_scope(app.state.sessionmaker) as db:
-        await demo.seed(db, today=today)
+        await demo.seed(db, now=now, zone=settings.zone)
     async with session_scope(app.state.sessionmaker) as db:
-        await demo.seed(db, today=today)  # a second run adds nothing
+        await demo.seed(db, now=now, zone=settings.zone)  # a second run adds nothing
         encounters = await db.scalar(select(func.count(Encounter.id)))
         signed = await db.scalar(
             select(func.count(Encounter.id)).where(Encounter.status == "signed")

@@ -12,9 +12,11 @@ from tests.e2e.browser import sign_in
 from tests.live_server import live_server, openward, server_env
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'openward.db'}")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One demo hospital for the module: the tests only sign in and read, and the one that
+    turns on two-step verification does it for its own administrator."""
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('pages') / 'openward.db'}")
     with live_server(env) as base:
         openward(
             env,

@@ -11,9 +11,11 @@ from tests.conftest import STRONG_PASSWORD
 from tests.live_server import live_server, openward, server_env
 
 
-@pytest.fixture
-def pg_server(fresh_pg_database: str):
-    env = server_env(fresh_pg_database)
+@pytest.fixture(scope="module")
+def pg_server(module_pg_database: str):
+    """One live server for the module (starting one takes seconds); each test uses its own
+    accounts and records."""
+    env = server_env(module_pg_database)
     with live_server(env, workers=2) as base:
         openward(env, "users", "create-admin", "--username", "chief", "--password", STRONG_PASSWORD)
         yield base, env

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -49,8 +49,9 @@ async def test_demo_seed_makes_orders_in_every_status_once(app, client, as_role,
     for _ in range(3):
         await new_patient(client, desk)
     async with session_scope(app.state.sessionmaker) as db:
-        made = await demo.seed(db, today=date(2026, 3, 1))
-        again = await demo.seed(db, today=date(2026, 3, 1))
+        now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a demo dated another day
+        made = await demo.seed(db, now=now, zone=UTC)
+        again = await demo.seed(db, now=now, zone=UTC)
         statuses = set(await db.scalars(select(LabOrder.status).distinct()))
         total = await db.scalar(select(func.count(LabOrder.id)))
     assert made == total and again == 0

@@ -3,12 +3,10 @@ little activity for the demo patient and doctor; seeding twice changes nothing."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import func, select
 
-from openward.db import session_scope
+from openward.db import session_scope, utcnow
 from openward.pharmacy import demo, stock
 from openward.pharmacy.models import Medicine, Prescription, RenewalRequest, StockLot
 from tests.scheduling.factories import new_patient_user
@@ -20,11 +18,13 @@ async def test_demo_seed_stocks_the_pharmacy_and_leaves_a_pending_renewal(client
     await make_user("pharmacist", username="pharmacist")
     await make_user("doctor", username="doctor")
     await new_patient_user(client, username="patient")
-    today = datetime.now(UTC).date()
+    zone = app.state.settings.zone
+    now = utcnow()
+    today = now.astimezone(zone).date()  # the hospital's day, not UTC's
     async with session_scope(app.state.sessionmaker) as db:
-        await demo.seed(db, today=today)
+        await demo.seed(db, now=now, zone=zone)
     async with session_scope(app.state.sessionmaker) as db:
-        await demo.seed(db, today=today)
+        await demo.seed(db, now=now, zone=zone)
         medicines = await db.scalar(select(func.count(Medicine.id)))
         supplies = await db.scalar(select(func.count(Medicine.id)).where(Medicine.is_supply))
         lots = await db.scalar(select(func.count(StockLot.id)))

@@ -144,10 +144,10 @@ async def test_the_demo_seeds_every_status_and_a_verified_report_for_paula_once(
         from openward.demo_clinic import load_clinic
 
         await load_clinic(db, settings, lambda _u: "Correct-Horse-Battery-42")
-    today = datetime.now(settings.zone).date()
+    now = datetime.now(settings.zone)
     for _ in range(2):  # idempotent
         async with session_scope(app.state.sessionmaker) as db:
-            await seed(db, today=today, settings=settings)
+            await seed(db, now=now, settings=settings)
     async with session_scope(app.state.sessionmaker) as db:
         statuses = dict(
             (

@@ -4,6 +4,7 @@ processes, many bookings fired at once."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -20,9 +21,11 @@ def _tomorrow_at(hour: int) -> str:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC).isoformat()
 
 
-@pytest.fixture
-def pg_server(fresh_pg_database: str):
-    env = server_env(fresh_pg_database)
+@pytest.fixture(scope="module")
+def pg_server(module_pg_database: str):
+    """One live server for the module (starting one takes seconds); each test uses its own
+    accounts and records."""
+    env = server_env(module_pg_database)
     with live_server(env, workers=2) as base:
         openward(env, "users", "create-admin", "--username", "chief", "--password", STRONG_PASSWORD)
         yield base
@@ -37,8 +40,10 @@ async def _headers(http: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def _clinic(http: httpx.AsyncClient, headers: dict, doctors: int, patients: int):
+    """A department of its own (the module shares one server), its doctors and patients."""
+    tag = uuid.uuid4().hex[:6]
     department = await http.post(
-        "/api/v1/departments", json={"name": "Cardiology"}, headers=headers
+        "/api/v1/departments", json={"name": f"Cardiology {tag}"}, headers=headers
     )
     assert department.status_code == 201, department.text
     doctor_ids = []
@@ -46,13 +51,13 @@ async def _clinic(http: httpx.AsyncClient, headers: dict, doctors: int, patients
         created = await http.post(
             "/api/v1/doctors",
             json={
-                "username": f"dr{n}",
+                "username": f"dr{n}-{tag}",
                 "password": STRONG_PASSWORD,
                 "full_name": f"Doctor Number{n}",
-                "email": f"dr{n}@example.org",
+                "email": f"dr{n}-{tag}@example.org",
                 "department_id": department.json()["id"],
                 "specialization": "Cardiology",
-                "license_number": f"LIC-{n}",
+                "license_number": f"LIC-{n}-{tag}",
             },
             headers=headers,
         )
@@ -71,7 +76,7 @@ async def _clinic(http: httpx.AsyncClient, headers: dict, doctors: int, patients
             "/api/v1/patients",
             json={
                 "given_name": "Racer",
-                "family_name": f"Number{n}",
+                "family_name": f"Number{n} {tag}",
                 "date_of_birth": "1980-01-01",
                 "sex": "other",
                 "allow_duplicate": True,

@@ -6,8 +6,9 @@ encounter exists, nothing is added."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,8 +82,17 @@ PROFILES = [
 ]
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
+def _at(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    """`hour` o'clock on `day` in the hospital's zone."""
+    return datetime.combine(day, time(hour, 0), tzinfo=zone)
+
+
+def _past(moment: datetime, now: datetime) -> datetime:
+    """`moment`, or when it has not come yet (today's rounds, early in the day), the same
+    local time on the latest day by which it had."""
+    while moment >= now:
+        moment -= timedelta(days=1)  # wall-clock arithmetic: the same hour, a day earlier
+    return moment
 
 
 async def _patients_of(db: AsyncSession, doctor_id: int) -> list[int]:
@@ -93,7 +103,8 @@ async def _patients_of(db: AsyncSession, doctor_id: int) -> list[int]:
     return list(rows)
 
 
-async def seed(db: AsyncSession, *, today: date) -> None:
+async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
+    """The charts as of `now` (aware): every observation and signature lies before it."""
     from openward.identity import service as identity_service
     from openward.patients import service as patients_service
     from openward.staff import service as staff_service
@@ -118,11 +129,12 @@ async def seed(db: AsyncSession, *, today: date) -> None:
     rng = random.Random(4042)
     for index, patient_id in enumerate(patient_ids[:6]):
         await _chart_for(
-            db, rng, doctor_actor, nurse_actor, nurse_user.id, patient_id, index, today
+            db, rng, doctor_actor, nurse_actor, nurse_user.id, patient_id, index, now, zone
         )
 
 
-async def _chart_for(db, rng, doctor, nurse, nurse_id, patient_id, index, today) -> None:
+async def _chart_for(db, rng, doctor, nurse, nurse_id, patient_id, index, now, zone) -> None:
+    today = now.astimezone(zone).date()
     codes, history, complaint, assessment, plan, care = PROFILES[index % len(PROFILES)]
     chosen = [ALLERGIES[0]] if index == 0 else rng.sample(ALLERGIES[1:], index % 3)
     for substance, reaction, severity in chosen:
@@ -165,7 +177,7 @@ async def _chart_for(db, rng, doctor, nurse, nurse_id, patient_id, index, today)
                 spo2=rng.randrange(95, 100),
                 weight_kg=weight,
                 height_cm=height if week == 6 else None,
-                taken_at=_at(day, 9 + rng.randrange(0, 7)),
+                taken_at=_past(_at(day, 9 + rng.randrange(0, 7), zone), now),
             ),
         )
         systolic -= rng.randrange(0, 5)
@@ -187,7 +199,7 @@ async def _chart_for(db, rng, doctor, nurse, nurse_id, patient_id, index, today)
         ),
     )
     await encounters.sign_encounter(db, doctor, encounter.id)
-    seen_at = _at(today - timedelta(days=14), 10)
+    seen_at = _at(today - timedelta(days=14), 10, zone)
     encounter.created_at = encounter.updated_at = seen_at
     encounter.signed_at = seen_at + timedelta(minutes=25)
     if index == 0:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -382,8 +383,18 @@ NORMAL_BMP = {
 }
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
+# Hours after the order at which each step is done: taken at 09:00, started at 10:00, ...
+STEP_HOURS = {"ordered": 0, "collected": 1, "in_progress": 2, "resulted": 4, "verified": 6}
+
+
+def _start(day: date, now: datetime, zone: ZoneInfo, upto: str, minutes: int = 0) -> datetime:
+    """When an order taken as far as `upto` was placed: at 08:00 (plus `minutes`) on `day` in
+    the hospital's zone, or, when its last step would not have come by `now` (today's
+    worklist early in the day), just early enough for that step to lie `minutes` + 5 min
+    before `now` (yesterday evening, just after midnight)."""
+    start = datetime.combine(day, time(8, 0), tzinfo=zone) + timedelta(minutes=minutes)
+    latest = now - timedelta(minutes=5 + minutes) - timedelta(hours=STEP_HOURS[upto])
+    return min(start, latest)
 
 
 async def _order(
@@ -393,37 +404,41 @@ async def _order(
     patient_id: int,
     tests: list[str],
     *,
-    day: date,
+    start: datetime,
     upto: str,
     values: dict[str, str] | None = None,
     priority: str = "routine",
     notes: str | None = None,
 ) -> LabOrder:
-    """One order taken as far as `upto` (ordered ... verified), at times on `day`."""
+    """One order placed at `start`, taken as far as `upto` (ordered ... verified) at the
+    hours of STEP_HOURS after it."""
+
+    def at(step: str) -> datetime:
+        return start + timedelta(hours=STEP_HOURS[step])
+
     order = await lab_orders.create_order(
         db,
         actor,
         schemas.LabOrderCreate(
             patient_id=patient_id, tests=tests, priority=priority, clinical_notes=notes
         ),
-        now=_at(day, 8),
+        now=at("ordered"),
     )
-    steps = ["collected", "in_progress", "resulted", "verified"]
     if upto == "ordered":
         return order
-    await lab_workflow.collect(db, lab, order.id, now=_at(day, 9))
+    await lab_workflow.collect(db, lab, order.id, now=at("collected"))
     if upto == "collected":
         return order
-    await lab_workflow.start(db, lab, order.id, now=_at(day, 10))
+    await lab_workflow.start(db, lab, order.id, now=at("in_progress"))
     if upto == "in_progress":
         return order
     entries = [
         schemas.ResultEntry(analyte_code=code, value=value)
         for code, value in (values or {}).items()
     ]
-    await lab_workflow.enter_results(db, lab, order.id, entries, now=_at(day, 12))
-    if steps.index(upto) >= steps.index("verified"):
-        await lab_workflow.verify(db, lab, order.id, now=_at(day, 14))
+    await lab_workflow.enter_results(db, lab, order.id, entries, now=at("resulted"))
+    if upto == "verified":
+        await lab_workflow.verify(db, lab, order.id, now=at("verified"))
     return order
 
 
@@ -431,10 +446,11 @@ def _cbc(rng: random.Random) -> dict[str, str]:
     return {k: v for k, v in NORMAL_CBC.items()} | {"PLT": str(rng.randrange(180, 380))}
 
 
-async def seed(db: AsyncSession, *, today: date) -> int:
+async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
     """The catalogue, then a few orders in every status for the demo patients, ordered by
     the demo doctor (Paula, the "patient" login, has months of HbA1c and lipids). Runs once:
-    skipped when any lab order exists. Returns how many orders were made."""
+    skipped when any lab order exists. Returns how many orders were made. Every step lies
+    before `now`; today's worklist is today's where the hour allows."""
     await seed_catalogue(db)
     if await db.scalar(select(LabOrder.id).limit(1)) is not None:
         return 0
@@ -450,6 +466,7 @@ async def seed(db: AsyncSession, *, today: date) -> int:
     patients = [p.id for p in paula] + [p.id for p in others if not paula or p.id != paula[0].id]
     if not patients:
         return 0
+    today = now.astimezone(zone).date()
     rng = random.Random(4_2026)
     made = 0
     main = patients[0]
@@ -461,12 +478,21 @@ async def seed(db: AsyncSession, *, today: date) -> int:
             lab,
             main,
             ["HBA1C"],
-            day=day,
+            start=_start(day, now, zone, "verified"),
             upto="verified",
             values=hba1c,
             notes="Type 2 diabetes: three-monthly review.",
         )
-        await _order(db, doctor, lab, main, ["LIPID"], day=day, upto="verified", values=lipids)
+        await _order(
+            db,
+            doctor,
+            lab,
+            main,
+            ["LIPID"],
+            start=_start(day, now, zone, "verified", minutes=2),
+            upto="verified",
+            values=lipids,
+        )
         made += 2
     await _order(
         db,
@@ -474,12 +500,19 @@ async def seed(db: AsyncSession, *, today: date) -> int:
         lab,
         main,
         ["CBC", "BMP"],
-        day=today - timedelta(days=30),
+        start=_start(today - timedelta(days=30), now, zone, "verified", minutes=4),
         upto="verified",
         values=NORMAL_CBC | NORMAL_BMP,
     )
     await _order(
-        db, doctor, lab, main, ["TSH"], day=today, upto="ordered", notes="Tiredness; check thyroid."
+        db,
+        doctor,
+        lab,
+        main,
+        ["TSH"],
+        start=_start(today, now, zone, "ordered"),
+        upto="ordered",
+        notes="Tiredness; check thyroid.",
     )
     made += 2
     rest = patients[1:] or patients
@@ -527,7 +560,7 @@ async def seed(db: AsyncSession, *, today: date) -> int:
             lab,
             patient_id,
             tests,
-            day=day,
+            start=_start(day, now, zone, upto, minutes=6 * (index + 1)),
             upto=upto,
             values=values,
             priority=priority,

@@ -5,8 +5,9 @@ prescriptions for demo patients and a pending renewal from the demo patient."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,8 +179,10 @@ async def _items(db: AsyncSession, course: list[tuple]) -> list[schemas.ItemIn]:
     return items
 
 
-async def seed(db: AsyncSession, *, today: date) -> None:
-    """Idempotent: the catalogue always; shelves and activity only the first time."""
+async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
+    """Idempotent: the catalogue always; shelves and activity only the first time. Expiry
+    dates count from the hospital's today at `now`; dispensing happens as it runs."""
+    today = now.astimezone(zone).date()
     await seed_catalogue(db)
     if await db.scalar(select(StockLot.id).limit(1)) is not None:
         return

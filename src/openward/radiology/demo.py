@@ -9,7 +9,7 @@ import io
 import math
 import struct
 import zlib
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings, get_settings
 from openward.core.actors import Actor
+from openward.db import utcnow
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 from openward.radiology import schemas
@@ -284,13 +285,14 @@ async def _actor(db: AsyncSession, username: str) -> Actor | None:
 async def seed(
     db: AsyncSession,
     *,
-    today: date,
+    now: datetime | None = None,
     settings: Settings | None = None,
     zone: ZoneInfo | None = None,
 ) -> None:
     """The catalogue, then (once: skipped when imaging orders exist) orders in every status
     for the demo patients, among them a verified chest X-ray with its film for Paula Fischer
-    (the "patient" login) requested by Dr. David Mensah (the "doctor" login)."""
+    (the "patient" login) requested by Dr. David Mensah (the "doctor" login). Exams done lie
+    on earlier days, in working hours; those booked lie ahead of `now` (default: the clock)."""
     await seed_catalogue(db)
     if await db.scalar(select(func.count(ImagingOrder.id))):
         return
@@ -309,11 +311,18 @@ async def seed(
     others = [p for p in others if paula is None or p.id != paula.id]
     if paula is None or len(others) < 6:
         return
-    now = datetime.now(zone)
-    if now.date() != today:  # loading a demo dated another day
-        now = datetime.combine(today, time(11, 0), tzinfo=zone)
+    now = (now or utcnow()).astimezone(zone)
+    today = now.date()
 
-    async def order(patient_id, code, actor, *, priority="routine", notes=None, days_ago=0.0):
+    def on(days_ago: int, hour: int, minute: int = 0) -> datetime:
+        """A time in working hours `days_ago` (at least one) days before today: all past."""
+        return datetime.combine(today - timedelta(days=days_ago), time(hour, minute), tzinfo=zone)
+
+    async def order(
+        patient_id, code, actor, *, priority="routine", notes=None, days_ago=0, minutes_ago=0
+    ):
+        """Ordered in the morning `days_ago` days back, or today `minutes_ago` minutes ago."""
+        ordered_at = on(days_ago, 9) if days_ago else now - timedelta(minutes=minutes_ago)
         return await radiology_service.create_order(
             db,
             actor,
@@ -324,11 +333,11 @@ async def seed(
                 clinical_notes=notes,
                 doctor_user_id=doctor.id,
             ),
-            now=now - timedelta(days=days_ago),
+            now=ordered_at,
         )
 
     async def through(o, *, scheduled_days_ago, steps, findings="", impression=""):
-        at = now - timedelta(days=scheduled_days_ago)
+        at = on(scheduled_days_ago, 10, 30)  # done by 15:30 that day, before today began
         await radiology_service.schedule(
             db, reception, o.id, at, zone=zone, now=at - timedelta(hours=20)
         )
@@ -344,6 +353,7 @@ async def seed(
             )
         if "verify" in steps:
             await radiology_service.verify(db, radiologist, o.id, now=at + timedelta(hours=5))
+        return at
 
     # Paula: a verified chest film (with the image) and an ultrasound booked for tomorrow.
     chest = await order(
@@ -353,11 +363,7 @@ async def seed(
         notes="Cough for three weeks, non-smoker. Exclude consolidation.",
         days_ago=5,
     )
-    await through(
-        chest,
-        scheduled_days_ago=4,
-        steps=("perform",),
-    )
+    filmed = await through(chest, scheduled_days_ago=4, steps=("perform",))
     await radiology_service.attach(
         db,
         radiologist,
@@ -366,7 +372,7 @@ async def seed(
         filename="chest-pa.png",
         media_dir=settings.media_dir,
         max_bytes=settings.upload_max_mb * 1024 * 1024,
-        now=now - timedelta(days=4) + timedelta(minutes=25),
+        now=filmed + timedelta(minutes=25),
     )
     await radiology_service.report(
         db,
@@ -381,11 +387,9 @@ async def seed(
             ),
             impression="Normal chest radiograph. No radiographic cause for the cough.",
         ),
-        now=now - timedelta(days=4) + timedelta(hours=3),
+        now=filmed + timedelta(hours=3),
     )
-    await radiology_service.verify(
-        db, radiologist, chest.id, now=now - timedelta(days=4) + timedelta(hours=5)
-    )
+    await radiology_service.verify(db, radiologist, chest.id, now=filmed + timedelta(hours=5))
     upcoming = await order(
         paula.id,
         "US-ABD",
@@ -405,7 +409,7 @@ async def seed(
         doctor,
         priority="stat",
         notes="Fall at home this morning, on apixaban, GCS 14. Exclude intracranial bleed.",
-        days_ago=0.05,
+        minutes_ago=72,
     )
     knee = await order(
         others[1].id,

@@ -8,7 +8,6 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 from openward.core import problems
 
@@ -76,11 +75,6 @@ def install(app: FastAPI) -> None:
     from openward.staff import pages as staff_pages
 
     problems.page_renderer = render_error_page
-    app.mount(
-        "/static/vendor/bootstrap",
-        StaticFiles(directory=xstatic_bootstrap.BASE_DIR),
-        name="bootstrap",
-    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(identity_pages.router)
     app.include_router(audit_pages.router)
