@@ -57,6 +57,10 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(REPO),  # tests.live_asgi and tests.live_cli
         **extra,
     )
+    if sqlite_file is None and "OPENWARD_AUDIT_CHECKPOINT_PATH" not in extra:
+        # Beside a SQLite file by default; on PostgreSQL it would be the working directory.
+        checkpoints = Path(tempfile.mkdtemp(prefix="openward-audit-")) / "audit-checkpoints"
+        env["OPENWARD_AUDIT_CHECKPOINT_PATH"] = str(checkpoints)
     return env
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -12,7 +13,9 @@ from openward import __version__
 from openward.audit import api as audit_api
 from openward.clinical import api as clinical_api
 from openward.config import Settings, get_settings
-from openward.core import problems
+from openward.core import audit_checkpoints, private_files, problems
+from openward.core.body_limit import BodyLimitMiddleware
+from openward.core.cors import ApiCorsMiddleware
 from openward.core.middleware import RequestContextMiddleware
 from openward.core.permissions import undeclared_routes
 from openward.db import create_engine, session_factory
@@ -41,7 +44,11 @@ def assemble_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        checkpoints = start_audit_checkpoints(running)
         yield
+        checkpoints.cancel()
+        with suppress(asyncio.CancelledError):
+            await checkpoints
         await running.state.engine.dispose()
 
     app = FastAPI(
@@ -50,6 +57,8 @@ def assemble_app() -> FastAPI:
         summary="Hospital management: patients, scheduling, clinical care, pharmacy, wards.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware)  # inside the request context: ids and headers
+    app.add_middleware(ApiCorsMiddleware)  # /api/ only; inside the request context
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
 
@@ -80,10 +89,25 @@ def assemble_app() -> FastAPI:
 def configure(app: FastAPI, settings: Settings) -> None:
     """Point the app at its settings and their database (a new engine)."""
     settings.resolved_secret_key()  # refuse to start without a usable key
+    settings.resolved_audit_key()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    engine = create_engine(settings)
+    engine = create_engine(settings)  # also makes a SQLite database file private
+    private_files.tighten(settings.media_dir, private_files.DIR_MODE)  # images: 0700
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+
+
+def start_audit_checkpoints(app: FastAPI) -> asyncio.Task[None]:
+    """Signed checkpoints of the audit chain while the server runs: now, then each interval."""
+    settings: Settings = app.state.settings
+    return asyncio.create_task(
+        audit_checkpoints.keep_writing(
+            app.state.sessionmaker,
+            settings.audit_checkpoint_file,
+            settings.audit_checkpoint_minutes * 60,
+        ),
+        name="audit-checkpoints",
+    )

@@ -31,6 +31,7 @@ def _settings() -> Settings:
     try:
         settings = get_settings()
         settings.resolved_secret_key()
+        settings.resolved_audit_key()
     except ConfigError as exc:
         console.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -163,6 +164,7 @@ def demo(
     ] = None,
 ) -> None:
     """Load demo users for every role (and their records); prints the logins."""
+    from openward.core.private_files import write_private_text
     from openward.demo import CARE_STEPS, DEMO_ACCOUNTS, load_demo
     from openward.demo_clinic import STEPS
 
@@ -179,9 +181,8 @@ def demo(
         known = _read_logins(target)
         known.update({username: (role, password) for role, username, password in logins})
         lines = [f"{role}\t{username}\t{password}" for username, (role, password) in known.items()]
-        target.touch(mode=0o600)
-        target.write_text(
-            "# OpenWard demo logins (role, username, password)\n" + "\n".join(lines) + "\n"
+        write_private_text(  # 0600 even when an older install left it world-readable
+            target, "# OpenWard demo logins (role, username, password)\n" + "\n".join(lines) + "\n"
         )
     print_demo_logins(target)
 
@@ -222,18 +223,45 @@ def demo_logins() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 naming the first broken row."""
-    from openward.core import audit
+    """Check the audit trail's keyed chain against its signed checkpoints, then write a new
+    checkpoint; exit 1 naming the first problem."""
+    from rich.markup import escape
 
-    check = asyncio.run(_run_in_session(_settings(), audit.verify_chain))
-    if check.ok:
-        console.print(f"[green]Audit trail intact:[/green] {check.checked} events verified.")
-        return
-    console.print(
-        f"[red]Audit trail broken at event id {check.broken_id}:[/red] {check.problem} "
-        f"({check.checked} events before it verified)."
+    from openward.core import audit_checkpoints
+
+    settings = _settings()
+    path = settings.audit_checkpoint_file
+    try:
+        check, checkpoint = asyncio.run(
+            _run_in_session(settings, lambda db: audit_checkpoints.verify_and_checkpoint(db, path))
+        )
+    except OSError as exc:
+        console.print(f"[red]Audit checkpoint not written:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    if not check.ok:
+        where = f" at event id {check.broken_id}" if check.broken_id is not None else ""
+        before = f" ({check.checked} events before it verified)" if where else ""
+        console.print(
+            f"[red]Audit trail broken{where}:[/red] {escape(check.problem or '')}{before}."
+        )
+        raise typer.Exit(1)
+    held = (
+        f"held against {check.checkpoints} signed checkpoints"
+        if check.checkpoints
+        else "no earlier checkpoints to hold it against"
     )
-    raise typer.Exit(1)
+    console.print(f"[green]Audit trail intact:[/green] {check.checked} events verified, {held}.")
+    if check.legacy:
+        console.print(
+            f"{check.legacy} of them were written before the chain was keyed and carry the "
+            "older unkeyed hash."
+        )
+    if checkpoint is not None:
+        written_to = escape(str(path.absolute()))
+        console.print(
+            f"Checkpoint written to {written_to}: event id {checkpoint.head_id}, "
+            f"{checkpoint.count} events."
+        )
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -10,8 +12,10 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from openward.core.private_files import FILE_MODE, make_private_dirs, tighten
 
 ROLES = (
     "admin",
@@ -26,6 +30,7 @@ ROLES = (
 )
 STAFF_ROLES = tuple(role for role in ROLES if role != "patient")
 SELF_SERVICE_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "admin")
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
 
 
 class ConfigError(RuntimeError):
@@ -49,7 +54,22 @@ class Settings(BaseSettings):
     require_mfa_for: Annotated[list[str], NoDecode] = Field(default_factory=list)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
+    # Throttles beside the per-account one (which locks only the address that failed):
+    login_ip_max_failures: int = Field(default=20, ge=1, le=10_000)  # one address, any account
+    # Failures on one account from any address: then only a known address or TOTP gets in.
+    login_account_max_failures: int = Field(default=50, ge=1, le=100_000)
+    # Failures hospital-wide: then addresses with no recent sign-in wait.
+    login_global_max_failures: int = Field(default=1000, ge=1, le=1_000_000)
+    # Linking an online account to a record: one-time codes from the front desk.
+    activation_code_hours: int = Field(default=72, ge=1, le=24 * 60)
+    link_max_failures: int = Field(default=5, ge=1, le=100)  # per record; then the code burns
+    link_ip_max_failures: int = Field(default=10, ge=1, le=10_000)
+    # An API sign-in ends this long after it started, however often it is refreshed.
+    api_sign_in_max_days: int = Field(default=30, ge=1, le=365)
     cookie_secure: bool = False
+    # Web origins (scheme://host[:port]) of separate front ends that may call /api/ from a
+    # browser; "*" alone allows any. Never with credentials: those front ends send tokens.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -59,6 +79,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
 
     log_level: str = "INFO"
+    # JSON and form bodies larger than this are refused with 413 before they are read.
+    body_max_bytes: int = Field(default=1_048_576, ge=1024, le=1024 * 1024 * 1024)
 
     # Imaging attachments live here, outside the database (relative to the working dir).
     media_dir: Path = Path("media")
@@ -66,9 +88,17 @@ class Settings(BaseSettings):
     # Pharmacy: lots expiring within this many days are flagged on the alerts list.
     expiry_alert_days: int = Field(default=90, ge=1, le=730)
 
-    @field_validator("require_mfa_for", mode="before")
+    # The audit chain's HMAC key (32+ characters); never stored in the database. Unset: derived
+    # from the secret key. Signed checkpoints of the chain's head go to a file outside the
+    # database (unset: beside the SQLite file, or openward.audit-checkpoints in the working dir).
+    audit_key: str | None = None
+    audit_checkpoint_path: Path | None = None
+    audit_checkpoint_minutes: int = Field(default=60, ge=1, le=60)
+    _audit_key: bytes | None = PrivateAttr(default=None)
+
+    @field_validator("require_mfa_for", "cors_origins", mode="before")
     @classmethod
-    def _split_roles(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -80,6 +110,19 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        if "*" in value and len(value) > 1:
+            raise ValueError('"*" already allows every origin; list origins or "*" alone')
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], "
+                    "with no path or trailing slash (for example https://app.example.org)"
+                )
+        return [origin.lower() for origin in value]  # browsers send the host in lower case
 
     @field_validator("timezone")
     @classmethod
@@ -122,10 +165,11 @@ class Settings(BaseSettings):
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         key_file = db_file.with_name(db_file.name + ".secret")
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(key_file.parent)
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError:
+            tighten(key_file, FILE_MODE)  # a key left world-readable by an older install
             for _ in range(50):  # another process may be writing it this instant
                 key = key_file.read_text().strip()
                 if key:
@@ -136,6 +180,29 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
         return key
+
+    def resolved_audit_key(self) -> bytes:
+        """The audit chain's HMAC key: configured, or derived from the secret key (the derived
+        key is domain-separated, so it signs nothing else)."""
+        if self._audit_key is None:
+            if self.audit_key:
+                if len(self.audit_key) < 32:
+                    raise ConfigError("OPENWARD_AUDIT_KEY must be at least 32 characters long.")
+                self._audit_key = self.audit_key.encode()
+            else:
+                secret = self.resolved_secret_key().encode()
+                self._audit_key = hmac.new(secret, b"openward audit chain v1", "sha256").digest()
+        return self._audit_key
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        """Where the audit chain's signed checkpoints are appended."""
+        if self.audit_checkpoint_path is not None:
+            return self.audit_checkpoint_path
+        db_file = self.sqlite_path
+        if db_file is None:
+            return Path("openward.audit-checkpoints")
+        return db_file.with_name(db_file.name + ".audit-checkpoints")
 
 
 @lru_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -19,8 +20,10 @@ from sqlalchemy.types import TypeDecorator
 from starlette.requests import Request
 
 from openward.config import Settings
+from openward.core import private_files
 from openward.core.errors import DomainError
 
+SETTINGS_OPTION = "openward_settings"  # engine execution option: the Settings it serves
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -62,11 +65,26 @@ class Base(DeclarativeBase):
 
 def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and serialized write transactions."""
+    # Every session reaches its settings (the audit chain's key) through its engine.
+    options = kwargs.pop("execution_options", {})
+    kwargs["execution_options"] = {**options, SETTINGS_OPTION: settings}
     if settings.is_sqlite:
+        _make_database_file_private(settings.sqlite_path)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(settings.database_url, pool_pre_ping=True, **kwargs)
+
+
+def _make_database_file_private(db_file: Path | None) -> None:
+    """The database file is created 0600 before SQLite first opens it, so its -wal and -shm
+    files (which SQLite gives the database's mode) are private too; an existing database
+    and its companions are tightened at start-up."""
+    if db_file is None or not db_file.parent.is_dir():  # a missing directory stays an error
+        return
+    private_files.create_private_file(db_file)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_files.tighten(db_file.with_name(db_file.name + suffix), private_files.FILE_MODE)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

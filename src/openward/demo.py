@@ -57,6 +57,7 @@ async def load_demo(
                 if role == "patient":
                     await identity_service.register_patient(
                         db,
+                        settings,
                         actor,
                         schemas.RegisterPatientIn(
                             username=username,

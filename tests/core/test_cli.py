@@ -255,6 +255,8 @@ async def test_audit_verify_passes_an_intact_trail_and_names_the_altered_row(
     db = tmp_path / "openward.db"
     with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
         src.backup(dst)  # includes anything still in the WAL
+    # The audit chain is keyed from the secret beside the database: a copy needs it too.
+    shutil.copy(source.with_name("openward.db.secret"), tmp_path / "openward.db.secret")
     env = environment(sqlite_url(db))
     with sqlite3.connect(db) as conn:
         (events,) = conn.execute("SELECT count(*) FROM audit_events").fetchone()
@@ -309,7 +311,10 @@ async def test_on_postgresql_an_admin_is_created_and_the_trail_checked(fresh_pg_
     broken = run(env, tmp_path, "audit", "verify")
     assert broken.returncode == 1
     assert f"Audit trail broken at event id {first}" in " ".join(broken.stdout.split())
-    assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
+    # Nothing written into the working directory but the audit checkpoints (PostgreSQL's
+    # default place for them), readable by the operator only.
+    assert [p.name for p in tmp_path.iterdir()] == ["openward.audit-checkpoints"]
+    assert (tmp_path / "openward.audit-checkpoints").stat().st_mode & 0o777 == 0o600
 
 
 async def test_on_postgresql_without_a_secret_key_the_command_refuses_to_start(

@@ -27,6 +27,8 @@ TABLES = {
     "patients",
     "refresh_tokens",
     "web_sessions",
+    "api_sign_ins",
+    "patient_activation_codes",
     "departments",
     "doctors",
     "doctor_weekly_hours",

@@ -137,6 +137,7 @@ async def test_the_users_and_registration_bodies_are_documented_as_the_contract_
         "date_of_birth",
         "sex",
         "mrn",
+        "activation_code",
     }
     assert register["properties"]["date_of_birth"]["format"] == "date"
     assert "mrn" not in register["required"]  # only for a record the front desk made

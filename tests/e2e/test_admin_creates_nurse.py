@@ -65,7 +65,7 @@ def test_admin_creates_a_nurse_who_then_signs_in(server, page, shot):
     expect(page.get_by_test_id("user-status")).to_contain_text("Active")
     step("05-nurse-created")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_test_id("notice")).to_have_text("You have signed out.")
     page.goto(f"{server}/dashboard")
     expect(page).to_have_url(f"{server}/login?next=%2Fdashboard")  # really signed out

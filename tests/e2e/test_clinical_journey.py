@@ -158,7 +158,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     step("05-lab-order-form")
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_role("main")).to_contain_text("Lipid panel")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The pharmacist dispenses; the stock falls by what was handed out.
     sign_in(page, base, "priya", STRONG_PASSWORD)
@@ -178,7 +178,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     page.goto(f"{base}/pharmacy/stock?q=metformin")
     metformin = page.locator(f"tr[data-medicine='{medicines['Metformin']}']")
     expect(metformin.get_by_test_id("on-hand")).to_contain_text("140")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The lab technician works the order and enters a critical triglyceride value.
     sign_in(page, base, "tomas", STRONG_PASSWORD)
@@ -195,7 +195,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     page.get_by_role("button", name="Save results").click()
     expect(page.get_by_role("main")).to_contain_text("critical", ignore_case=True)
     step("10-critical-flagged")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The doctor is alerted at once: the bell and the results inbox, before verification.
     sign_in(page, base, "okafor", STRONG_PASSWORD)
@@ -210,7 +210,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     page.get_by_role("button", name="Open").first.click()
     expect(page.get_by_test_id("preliminary-critical")).to_be_visible()
     step("12-critical-value-seen")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The lab verifies; the patient reads the verified result.
     sign_in(page, base, "tomas", STRONG_PASSWORD)
@@ -218,7 +218,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     page.get_by_role("main").get_by_role("link", name=re.compile(r"^Open order")).first.click()
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("main")).to_contain_text("Verified")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     sign_in(page, base, "hana", STRONG_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My results").click()

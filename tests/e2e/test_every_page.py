@@ -90,7 +90,7 @@ def test_every_page_renders_without_console_errors(server, page, shot, console_e
     page.get_by_label("Code from the app").fill(totp_code(secret))
     page.get_by_role("button", name="Turn on two-step verification").click()
     expect(page.get_by_role("status")).to_contain_text("Two-step verification is on")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     sign_in(page, base, "chief", STRONG_PASSWORD)
     expect(page.get_by_label("Verification code")).to_be_visible()
@@ -98,7 +98,7 @@ def test_every_page_renders_without_console_errors(server, page, shot, console_e
     page.get_by_label("Verification code").fill(totp_code(secret))
     page.get_by_role("button", name="Verify and sign in").click()
     expect(page.get_by_test_id("dashboard-title")).to_have_text("Administrator dashboard")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     logins = dict(
         line.split("\t")[1:]
@@ -117,7 +117,7 @@ def test_every_page_renders_without_console_errors(server, page, shot, console_e
             page.goto(f"{base}/admin/users")
             expect(page.get_by_role("heading")).to_contain_text("You don't have access")
             shot("page-403")
-        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign out", exact=True).click()
 
     assert console_errors == []
 
@@ -170,5 +170,5 @@ def test_every_role_opens_every_page_in_its_menu(server, page, shot, console_err
             assert "/login" not in page.url
             shot(f"detail-{username}")
         page.goto(f"{base}/notifications")
-        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign out", exact=True).click()
     assert console_errors == []

@@ -108,6 +108,11 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
     mrn = page.get_by_test_id("mrn").inner_text().replace("MRN", "").strip()
     assert len(mrn.replace("-", "")) == 10
     step("02-patient-registered")
+    # ...gives her a one-time code to open her online account for this record...
+    page.get_by_role("button", name="Issue activation code").click()
+    code = page.get_by_test_id("code").inner_text().strip()
+    step("02b-activation-code-slip")
+    page.get_by_role("link", name="Back to the record").click()
 
     # ...and books the earliest free cardiologist from 09:00 tomorrow.
     page.get_by_role("link", name="Book appointment").first.click()
@@ -123,7 +128,7 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
     expect(page.get_by_test_id("appointment-when")).to_contain_text("09:00")
     expect(page.get_by_test_id("appointment-status")).to_have_text("Booked")
     step("04-booked")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The doctor sees the visit on the dashboard, checks the patient in and completes it.
     sign_in(page, base, "watanabe", STRONG_PASSWORD)
@@ -144,14 +149,15 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
     expect(page.get_by_test_id("appointment-status")).to_have_text("Completed")
     expect(page.get_by_test_id("treatment")).to_contain_text("Stable angina (I20.8)")
     step("07-visit-completed")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The patient opens an online account for the record the front desk made.
     page.goto(f"{base}/register")
     page.get_by_label("Full name").fill("Chloé Lefèvre")
     page.get_by_label("Date of birth").fill("1991-05-06")
     page.get_by_label("Sex").select_option("female")
-    page.get_by_label("Medical record number (MRN), if you have one").fill(mrn)
+    page.get_by_label("Medical record number (MRN)").fill(mrn)
+    page.get_by_label("Activation code").fill(code)
     page.get_by_label("Username").fill("chloe")
     page.get_by_label("Password").fill(STRONG_PASSWORD)
     step("08-patient-registers-with-mrn")

@@ -104,15 +104,30 @@ async def test_registering_a_taken_username_returns_409_username_taken(client, m
     assert _fields(response) == ["username"]
 
 
-async def test_registering_a_taken_email_returns_409_email_taken(client, make_user):
+async def test_a_taken_email_is_refused_without_saying_whose_it_is(client, make_user):
+    """Self-registration must not tell a stranger that an address belongs to someone here
+    (a patient or staff member): the refusal is the generic one, audited."""
     await make_user("nurse", username="nurse-paula", email="paula@example.org")
     response = await client.post(
         "/api/v1/auth/register", json={**PATIENT, "email": "Paula@Example.ORG"}
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "email_taken"
-    assert _fields(response) == ["email"]
+    body = response.json()
+    assert body["code"] == "registration_refused"
+    assert "e-mail address is already" not in body["detail"].lower()
+    assert "errors" not in body or not any(e.get("field") == "email" for e in body["errors"])
     assert (await login(client, "paula")).status_code == 401
+    staff = await client.post(
+        "/api/v1/auth/register-staff",
+        json={
+            "username": "other-paula",
+            "password": STRONG_PASSWORD,
+            "full_name": "Paula Other",
+            "email": "paula@example.org",
+            "role": "nurse",
+        },
+    )
+    assert staff.status_code == 409 and staff.json()["code"] == "registration_refused"
 
 
 async def test_registering_with_a_weak_password_returns_422_weak_password(client):

@@ -119,6 +119,7 @@ async def test_the_demo_seeds_every_status_and_a_verified_report_for_paula_once(
             if role == "patient":
                 await identity_service.register_patient(
                     db,
+                    app.state.settings,
                     system,
                     identity_schemas.RegisterPatientIn(
                         username=username,

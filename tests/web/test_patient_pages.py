@@ -282,9 +282,11 @@ async def test_the_care_team_is_managed_on_the_patients_page_and_the_history_sho
     assert "No doctor assigned yet." in words
     assert f'<option value="{doctor["id"]}">Dr Kofi Mensah' in page.text
     history = page.text[page.text.index('data-testid="history-table"') :]
-    for shown in ("Dr Kofi Mensah", "Chest pain", "Completed", TREATMENT["diagnosis"]):
+    for shown in ("Dr Kofi Mensah", "Chest pain", "Completed"):
         assert shown in text_of(history), shown
-    assert TREATMENT["prescription"] in text_of(history)
+    # Minimum necessary: the front desk sees the visit, not the treatment record.
+    assert TREATMENT["diagnosis"] not in page.text
+    assert TREATMENT["prescription"] not in page.text
 
     added = await submit(client, url, f"{url}/care-team", doctor_id=str(doctor["id"]))
     assert added.status_code == 303

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from openward.audit.schemas import AuditEventOut, AuditList, ChainOut
-from openward.core import audit
+from openward.core import audit, audit_checkpoints
 from openward.core.actors import Actor
 from openward.core.clock import as_aware
+from openward.core.dates import Moment
 from openward.core.params import Offset, QueryId
 from openward.identity.access import DB, require
 
@@ -29,8 +29,8 @@ async def search_audit(
     patient_id: QueryId = None,
     action: Annotated[str | None, Query(max_length=64, description="Exact, or prefix*")] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Moment | None, Query(alias="from")] = None,
+    until: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ):
@@ -49,9 +49,20 @@ async def search_audit(
     return AuditList(items=[AuditEventOut.model_validate(e) for e in events], total=total)
 
 
-@router.get("/verify", response_model=ChainOut, summary="Check the hash chain end to end")
-async def verify_audit(actor: Auditor, db: DB):
-    check = await audit.verify_chain(db)
+@router.get(
+    "/verify",
+    response_model=ChainOut,
+    summary="Check the keyed chain end to end and against its signed checkpoints",
+)
+async def verify_audit(actor: Auditor, db: DB, request: Request):
+    path = request.app.state.settings.audit_checkpoint_file
+    check = await audit_checkpoints.verify_trail(db, path)
     return ChainOut(
-        ok=check.ok, checked=check.checked, broken_id=check.broken_id, problem=check.problem
+        ok=check.ok,
+        checked=check.checked,
+        broken_id=check.broken_id,
+        problem=check.problem,
+        finding=check.finding,
+        legacy=check.legacy,
+        checkpoints=check.checkpoints,
     )

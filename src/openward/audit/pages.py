@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
-from openward.core import audit
+from openward.core import audit, audit_checkpoints, dates
 from openward.core.actors import Actor
 from openward.core.params import Offset, parse_id
 from openward.identity.access import DB, require
@@ -21,17 +21,11 @@ _PAGE = 50
 
 
 def _day_start(text: str | None, zone, *, next_day: bool = False) -> datetime | None:
-    try:
-        day = datetime.strptime(text or "", "%Y-%m-%d").date()
-    except ValueError:
+    day = dates.parse_day(text)  # a date outside the calendar is no bound at all
+    if day is None:
         return None
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    if not next_day:
-        return start
-    try:
-        return start + timedelta(days=1)
-    except OverflowError:  # up to 9999-12-31 inclusive: no upper bound at all
-        return None
+    start, end = dates.day_bounds(day, day, zone)
+    return end if next_day else start
 
 
 @router.get("/admin/audit")
@@ -86,13 +80,14 @@ async def audit_page(
 @router.post("/admin/audit/verify")
 async def audit_verify(request: Request, actor: Auditor, db: DB):
     await read_form(request)
-    check = await audit.verify_chain(db)
+    path = request.app.state.settings.audit_checkpoint_file
+    check = await audit_checkpoints.verify_trail(db, path)
     await audit.record(
         db,
         actor,
         "audit.verify",
         outcome="success" if check.ok else "failure",
-        detail={"checked": check.checked, "broken_id": check.broken_id},
+        detail={"checked": check.checked, "broken_id": check.broken_id, "finding": check.finding},
     )
     events, total = await audit.search(db, limit=_PAGE)
     return render(

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class AuditEventOut(BaseModel):
@@ -44,3 +44,9 @@ class ChainOut(BaseModel):
     checked: int
     broken_id: int | None
     problem: str | None
+    finding: str | None = Field(
+        description="chain_break, hmac_mismatch, tail_missing, checkpoint_head_missing, "
+        "checkpoint_count_mismatch, checkpoint_bad_signature or checkpoint_unreadable"
+    )
+    legacy: int = Field(description="events from before keying, with the older unkeyed hash")
+    checkpoints: int = Field(description="signed checkpoints the trail was held against")

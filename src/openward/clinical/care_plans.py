@@ -13,7 +13,7 @@ from openward.clinical.errors import CarePlanNotFound, InvalidTransition, Unknow
 from openward.clinical.models import CarePlan
 from openward.clinical.service import checked_patient
 from openward.config import STAFF_ROLES
-from openward.core import audit
+from openward.core import audit, dates
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.db import utcnow
@@ -78,6 +78,9 @@ async def add_care_plan(
     break_glass_reason: str | None = None,
 ) -> CarePlan:
     patient = await checked_patient(db, actor, patient_id, break_glass_reason)
+    dates.check_clinical(
+        data.review_date, field="review_date", born=patient.date_of_birth, planned=True
+    )
     await _check_staff(db, data.responsible_user_id)
     plan = CarePlan(
         patient_id=patient.id,
@@ -111,8 +114,11 @@ async def update_care_plan(
     plan = await db.get(CarePlan, plan_id)
     if plan is None:
         raise CarePlanNotFound()
-    await checked_patient(db, actor, plan.patient_id)
+    patient = await checked_patient(db, actor, plan.patient_id)
     changes = data.model_dump(exclude_unset=True)
+    dates.check_clinical(
+        changes.get("review_date"), field="review_date", born=patient.date_of_birth, planned=True
+    )
     new_status = changes.pop("status", None)
     if plan.status in ("completed", "cancelled") and (changes or new_status):
         raise InvalidTransition(

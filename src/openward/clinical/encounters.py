@@ -27,7 +27,7 @@ from openward.clinical.errors import (
 )
 from openward.clinical.models import Encounter, EncounterAmendment, EncounterDiagnosis
 from openward.clinical.service import checked_patient, encounter_for_appointment
-from openward.core import audit
+from openward.core import audit, dates
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
@@ -290,6 +290,9 @@ async def create_encounter(
     appointment with that patient; one encounter per appointment)."""
     doctor_id = await _acting_doctor(db, actor)
     patient = await checked_patient(db, actor, data.patient_id, break_glass_reason)
+    dates.check_clinical(
+        data.next_visit_date, field="next_visit_date", born=patient.date_of_birth, planned=True
+    )
     if data.appointment_id is not None:
         await _check_appointment(db, data.appointment_id, patient.id, doctor_id)
     diagnoses = checked_diagnoses(data.diagnoses)
@@ -352,6 +355,9 @@ async def update_encounter(
     changes = data.model_dump(exclude_unset=True)
     if "chief_complaint" in changes and not changes["chief_complaint"]:
         raise ValidationFailed("The chief complaint is required.", field="chief_complaint")
+    dates.check_clinical(
+        changes.get("next_visit_date"), field="next_visit_date", born=None, planned=True
+    )
     changed = []
     for name in (*_TEXT_FIELDS, "next_visit_date"):
         if name in changes and getattr(encounter, name) != changes[name]:

@@ -12,7 +12,7 @@ from openward.clinical import icd10, schemas
 from openward.clinical.errors import ProblemNotFound, UnknownDiagnosisCode
 from openward.clinical.models import Problem
 from openward.clinical.service import checked_patient
-from openward.core import audit
+from openward.core import audit, dates
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
@@ -66,6 +66,7 @@ async def add_problem(
             "Describe the problem, or give its ICD-10 code.", field="description"
         )
     patient = await checked_patient(db, actor, patient_id, break_glass_reason)
+    dates.check_clinical(data.onset_date, field="onset_date", born=patient.date_of_birth)
     problem = Problem(
         patient_id=patient.id,
         kind=data.kind,
@@ -98,8 +99,11 @@ async def update_problem(
     problem = await db.get(Problem, problem_id)
     if problem is None:
         raise ProblemNotFound()
-    await checked_patient(db, actor, problem.patient_id)
+    patient = await checked_patient(db, actor, problem.patient_id)
     changes = data.model_dump(exclude_unset=True)
+    dates.check_clinical(
+        changes.get("resolved_date"), field="resolved_date", born=patient.date_of_birth
+    )
     for name in ("description", "notes", "resolved_date"):
         if name in changes and (changes[name] is not None or name != "description"):
             setattr(problem, name, changes[name])

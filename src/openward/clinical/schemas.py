@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from openward.clinical.vitals import PLAUSIBLE
+from openward.core.dates import Day, Moment
 from openward.core.params import MAX_ID
 from openward.core.schemas import InputModel
 
@@ -56,7 +57,7 @@ class EncounterCreate(InputModel):
     examination: str | None = Field(default=None, max_length=8000)
     assessment: str | None = Field(default=None, max_length=8000)
     plan: str | None = Field(default=None, max_length=8000)
-    next_visit_date: date | None = None
+    next_visit_date: Day | None = None
     diagnoses: list[DiagnosisIn] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
 
 
@@ -68,7 +69,7 @@ class EncounterUpdate(InputModel):
     examination: str | None = Field(default=None, max_length=8000)
     assessment: str | None = Field(default=None, max_length=8000)
     plan: str | None = Field(default=None, max_length=8000)
-    next_visit_date: date | None = None
+    next_visit_date: Day | None = None
     diagnoses: list[DiagnosisIn] | None = Field(default=None, max_length=MAX_DIAGNOSES)
 
 
@@ -140,7 +141,7 @@ class VitalsIn(InputModel):
     spo2: int | None = Field(default=None, **_bounds("spo2"), description="%")
     weight_kg: Decimal | None = Field(default=None, **_bounds("weight_kg"))
     height_cm: Decimal | None = Field(default=None, **_bounds("height_cm"))
-    taken_at: datetime | None = Field(
+    taken_at: Moment | None = Field(
         default=None, description="When measured (default: now); not in the future"
     )
     encounter_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -222,13 +223,13 @@ class ProblemIn(InputModel):
     description: str | None = Field(
         default=None, min_length=2, max_length=300, description="Default: the code's description"
     )
-    onset_date: date | None = None
+    onset_date: Day | None = None
     notes: str | None = Field(default=None, max_length=4000)
 
 
 class ProblemUpdate(InputModel):
     status: ProblemStatus | None = None
-    resolved_date: date | None = None
+    resolved_date: Day | None = None
     description: str | None = Field(default=None, min_length=2, max_length=300)
     notes: str | None = Field(default=None, max_length=4000)
 
@@ -263,7 +264,7 @@ class CarePlanIn(InputModel):
     activities: str | None = Field(default=None, max_length=8000)
     responsible_user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: Literal["draft", "active"] = "active"
-    review_date: date | None = None
+    review_date: Day | None = None
 
 
 class CarePlanUpdate(InputModel):
@@ -272,7 +273,7 @@ class CarePlanUpdate(InputModel):
     activities: str | None = Field(default=None, max_length=8000)
     responsible_user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: CarePlanStatus | None = None
-    review_date: date | None = None
+    review_date: Day | None = None
 
 
 class CarePlanOut(BaseModel):

@@ -16,7 +16,7 @@ from openward.clinical import vitals as vital_rules
 from openward.clinical.errors import NoVitals
 from openward.clinical.models import VitalSigns
 from openward.clinical.service import checked_patient, encounter_patient
-from openward.core import audit
+from openward.core import audit, dates
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
 from openward.db import utcnow
@@ -93,6 +93,7 @@ async def record_vitals(
         raise ValidationFailed("Give the time with its UTC offset.", field="taken_at")
     if taken_at > utcnow() + timedelta(minutes=5):
         raise ValidationFailed("Vital signs cannot be taken in the future.", field="taken_at")
+    dates.check_clinical(taken_at, field="taken_at", born=patient.date_of_birth)
     if (
         data.encounter_id is not None
         and await encounter_patient(db, data.encounter_id) != patient.id

@@ -1,21 +1,32 @@
-"""The audit trail: append-only events, each carrying the hash of the one before it."""
+"""The audit trail: append-only events, each carrying the hash of the one before it.
+
+Each hash is an HMAC-SHA256 under a key kept outside the database (OPENWARD_AUDIT_KEY, or one
+derived from the secret key), so whoever can edit the table cannot forge a chain that
+verifies. Events written before keying carry the plain SHA-256 of the first release; they
+are accepted only as the chain's opening stretch, and no further than the signed
+checkpoints (core/audit_checkpoints.py) say the keyed part starts.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Integer, String, Text, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.core.actors import Actor
-from openward.core.params import parse_id
-from openward.db import Base, UTCDateTime, utcnow
+from openward.core.params import is_ascii_digits, parse_id
+from openward.db import SETTINGS_OPTION, Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from openward.core.audit_checkpoints import Checkpoint
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the lock that orders audit writes on PostgreSQL.
@@ -49,7 +60,7 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(event: AuditEvent) -> str:
+def _canonical(event: AuditEvent) -> bytes:
     body = [
         _stamp(event.at),
         event.actor_id,
@@ -66,8 +77,25 @@ def compute_hash(event: AuditEvent) -> str:
         event.detail,
         event.prev_hash,
     ]
-    canonical = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(event: AuditEvent, key: bytes) -> str:
+    """The event's link in the keyed chain: HMAC-SHA256 of its contents and predecessor."""
+    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(event: AuditEvent) -> str:
+    """The unkeyed SHA-256 that events written before the chain was keyed carry."""
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def chain_key(db: AsyncSession) -> bytes:
+    """The HMAC key of the settings this session's engine serves (see db.create_engine)."""
+    settings = db.get_bind().get_execution_options().get(SETTINGS_OPTION)
+    if settings is None:
+        raise RuntimeError("no audit key: make the engine with openward.db.create_engine()")
+    return settings.resolved_audit_key()
 
 
 async def record(
@@ -103,7 +131,7 @@ async def record(
         detail=None if detail is None else json.dumps(detail, sort_keys=True, default=str),
         prev_hash=prev or GENESIS_HASH,
     )
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, chain_key(db))
     db.add(event)
     await db.flush()
     return event
@@ -125,6 +153,11 @@ class ChainCheck:
     checked: int
     broken_id: int | None = None
     problem: str | None = None
+    # A stable code for what was found: chain_break, hmac_mismatch, tail_missing,
+    # checkpoint_head_missing, checkpoint_count_mismatch, checkpoint_bad_signature.
+    finding: str | None = None
+    legacy: int = 0  # events before keying, verified by the old unkeyed hash
+    checkpoints: int = 0  # signed checkpoints the trail was held against
 
 
 async def _in_order(db: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:
@@ -146,18 +179,74 @@ async def _in_order(db: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditE
         db.expunge_all()
 
 
-async def verify_chain(db: AsyncSession) -> ChainCheck:
-    """Recompute every hash in order; name the first row that does not match."""
+async def verify_chain(db: AsyncSession, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
+    """Recompute every HMAC in order, then hold the trail against the signed checkpoints;
+    name the first problem found."""
+    key = chain_key(db)
+    # Unkeyed events may open the chain, but not beyond where a checkpoint saw keying start.
+    legacy_limit = min((c.legacy_through for c in checkpoints), default=None)
+    heads = {c.head_hash for c in checkpoints}
+    found: dict[str, tuple[int, int]] = {}  # a checkpointed head hash: (its id, events to it)
     expected_prev = GENESIS_HASH
-    checked = 0
+    checked = legacy = 0
+    head_id = 0
     async for event in _in_order(db):
         if event.prev_hash != expected_prev:
-            return ChainCheck(False, checked, event.id, "its link to the previous row is broken")
-        if compute_hash(event) != event.hash:
-            return ChainCheck(False, checked, event.id, "its contents were changed")
+            problem = "its link to the previous event is broken: an event before it was deleted"
+            return ChainCheck(False, checked, event.id, problem, "chain_break", legacy)
+        if not hmac.compare_digest(compute_hash(event, key), event.hash):
+            unkeyed = legacy_hash(event) == event.hash
+            may_be_legacy = checked == legacy and (legacy_limit is None or event.id <= legacy_limit)
+            if not (unkeyed and may_be_legacy):
+                return ChainCheck(
+                    False, checked, event.id, _mismatch(unkeyed), "hmac_mismatch", legacy
+                )
+            legacy += 1
         expected_prev = event.hash
         checked += 1
-    return ChainCheck(True, checked)
+        head_id = event.id
+        if event.hash in heads:
+            found[event.hash] = (event.id, checked)
+    for checkpoint in checkpoints:
+        missing = _behind(checkpoint, found, checked, head_id)
+        if missing is not None:
+            finding, problem = missing
+            return ChainCheck(False, checked, None, problem, finding, legacy, len(checkpoints))
+    return ChainCheck(True, checked, legacy=legacy, checkpoints=len(checkpoints))
+
+
+def _mismatch(unkeyed: bool) -> str:
+    if unkeyed:
+        return (
+            "HMAC mismatch: its hash uses the old unkeyed formula although keyed hashing had "
+            "started; the chain was recomputed without the audit key"
+        )
+    return (
+        "HMAC mismatch: its contents were changed, or its hash was computed without this "
+        "installation's audit key (OPENWARD_AUDIT_KEY, or the secret key it derives from)"
+    )
+
+
+def _behind(
+    checkpoint: Checkpoint, found: dict[str, tuple[int, int]], count: int, head_id: int
+) -> tuple[str, str] | None:
+    """What is missing against one checkpoint: (finding, problem), or None."""
+    if checkpoint.count == 0:
+        return None
+    when = checkpoint.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    recorded = f"the checkpoint of {when} recorded {checkpoint.count} events up to event id "
+    recorded += str(checkpoint.head_id)
+    where = found.get(checkpoint.head_hash)
+    if where is None and (count < checkpoint.count or head_id < checkpoint.head_id):
+        problem = f"the newest events were deleted: {recorded}, the trail now has {count} "
+        return "tail_missing", problem + f"events up to event id {head_id}"
+    if where is None:
+        problem = f"{recorded}, but that event's hash is no longer in the trail: events were "
+        return "checkpoint_head_missing", problem + "deleted and others written in their place"
+    if where != (checkpoint.head_id, checkpoint.count):
+        problem = f"{recorded}, but the trail now has {where[1]} events up to it (event id "
+        return "checkpoint_count_mismatch", problem + f"{where[0]}): events were removed"
+    return None
 
 
 async def count(db: AsyncSession) -> int:
@@ -181,7 +270,7 @@ async def search(
     """Newest first. `actor` is a username or a user id; `action` may end with `*`."""
     query = select(AuditEvent)
     if actor:
-        if actor.isdigit():
+        if is_ascii_digits(actor):
             query = query.where(AuditEvent.actor_id == (parse_id(actor) or 0))
         else:
             query = query.where(AuditEvent.actor_username == actor.lower())

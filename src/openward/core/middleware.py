@@ -13,6 +13,8 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openward.core import transport_security
+
 log = logging.getLogger("openward.access")
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -105,6 +107,7 @@ class RequestContextMiddleware:
                 apply_security_headers(headers, path)
                 if not path.startswith("/static/"):  # patient data must not linger in caches
                     headers.setdefault("Cache-Control", "no-store")
+                transport_security.protect(scope, message)
             await send(message)
 
         if _has_nul(scope):

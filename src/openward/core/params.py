@@ -16,11 +16,26 @@ QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip")]
 
 
+def is_ascii_digits(text: str | None) -> bool:
+    """Only 0-9: `str.isdigit()` also accepts "²", "٣" and "１", which `int()` refuses
+    or reads as another number."""
+    return bool(text) and text.isascii() and text.isdigit()  # type: ignore[union-attr]
+
+
+def parse_int(text: str | None, low: int, high: int) -> int | None:
+    """A whole number typed into a form (ASCII digits, optional minus) within [low, high],
+    or None when it is not one; never raises, however long or odd the text."""
+    text = (text or "").strip()
+    digits = text.removeprefix("-")
+    if not is_ascii_digits(digits) or len(digits) > len(str(max(abs(low), abs(high)))):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 def parse_id(text: str | None) -> int | None:
     """An id typed into a page's filter box, or None when it is not one."""
-    if text and text.isdigit() and 1 <= int(text) <= MAX_ID:
-        return int(text)
-    return None
+    return parse_int(text, 1, MAX_ID)
 
 
 # A doctor opening a patient outside their care gives a reason; the access is audited.

@@ -16,6 +16,8 @@ from openward.core.middleware import apply_security_headers
 log = logging.getLogger("openward.errors")
 
 PROBLEM_JSON = "application/problem+json"
+# Validation error types of OpenWard's own (not pydantic's) that keep their code in answers.
+_OWN_ERROR_CODES = frozenset({"invalid_characters"})
 
 _HTTP_CODES = {
     400: ("bad_request", "Bad request"),
@@ -95,7 +97,10 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
             message = "This field is required."
         elif err.get("type") == "extra_forbidden":
             message = "This field is not allowed."
-        errors.append({"field": _field_name(tuple(err.get("loc", ()))), "message": message})
+        entry = {"field": _field_name(tuple(err.get("loc", ()))), "message": message}
+        if err.get("type") in _OWN_ERROR_CODES:  # ours: the client may act on the code
+            entry["code"] = err["type"]
+        errors.append(entry)
     return errors
 
 
@@ -117,10 +122,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc)
     names = ", ".join(e["field"] for e in errors)
+    codes = {e.get("code") for e in errors}
     return problem(
         request,
         422,
-        "validation_error",
+        codes.pop() if len(codes) == 1 and None not in codes else "validation_error",
         "The request has invalid fields",
         f"Check these fields: {names}.",
         errors,

@@ -15,6 +15,7 @@ import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from openward.core.params import parse_id
 from openward.db import utcnow
 
 # argon2id with OWASP's first recommended parameter set for argon2id: 64 MiB, 3 passes,
@@ -113,6 +114,13 @@ def decode_jwt(secret: str, token: str, purpose: str) -> dict[str, Any] | None:
         return None
     if claims.get("typ") != purpose:
         return None
+    # Every subject we issue is a user id: anything else ("²", "abc", 10**30) names no
+    # user, so the token is refused here rather than crashing `int(claims["sub"])`.
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or parse_id(subject) is None:
+        return None
+    if not all(isinstance(claims.get(name, ""), str) for name in ("fam", "jti")):
+        return None
     return claims
 
 
@@ -129,7 +137,7 @@ def totp_step(secret: str, code: str) -> int | None:
 
     Callers remember the last step used so that a code, once used, is never accepted again.
     """
-    code = "".join(ch for ch in code if ch.isdigit())
+    code = "".join(ch for ch in code if ch in "0123456789")
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from openward.core.actors import Actor
 from openward.core.origin import origin_of
@@ -73,7 +73,7 @@ async def login_mfa(body: schemas.MfaIn, request: Request, db: DB):
     settings = settings_of(request)
     origin = origin_of(request)
     user = await identity_service.check_mfa(db, settings, origin, body.mfa_token, body.code)
-    return _token_out(await identity_service.issue_tokens(db, settings, origin, user))
+    return _token_out(await identity_service.issue_tokens(db, settings, origin, user, mfa=True))
 
 
 @router.post(
@@ -92,6 +92,41 @@ async def refresh(body: schemas.RefreshIn, request: Request, db: DB):
 @router.post("/auth/logout", status_code=204, summary="Sign out: revoke refresh tokens")
 async def logout(actor: Me, db: DB) -> Response:
     await identity_service.logout(db, actor)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/auth/sign-ins",
+    response_model=list[schemas.SignInOut],
+    summary="Where I am signed in: browser sessions and API sign-ins",
+)
+async def sign_ins(actor: Me, request: Request, db: DB):
+    rows = await identity_service.active_sign_ins(db, settings_of(request), actor)
+    return [schemas.SignInOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.delete(
+    "/auth/sign-ins/{sign_in_id}",
+    status_code=204,
+    summary="End one of my sign-ins",
+    responses={404: {"description": "No such sign-in of yours"}},
+)
+async def end_sign_in(
+    sign_in_id: Annotated[str, Path(max_length=24, pattern=r"^(web|api)-[0-9]{1,11}$")],
+    actor: Me,
+    db: DB,
+) -> Response:
+    await identity_service.end_sign_in(db, actor, sign_in_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/sign-out-everywhere",
+    status_code=204,
+    summary="End every browser session and API sign-in of mine, this one included",
+)
+async def sign_out_everywhere(actor: Me, db: DB) -> Response:
+    await identity_service.sign_out_everywhere(db, actor)
     return Response(status_code=204)
 
 
@@ -137,7 +172,7 @@ async def mfa_enable(body: schemas.MfaEnableIn, request: Request, db: DB):
     tokens = None
     if enrolling:
         tokens = _token_out(
-            await identity_service.issue_tokens(db, settings, origin_of(request), user)
+            await identity_service.issue_tokens(db, settings, origin_of(request), user, mfa=True)
         )
     return schemas.MfaEnabledOut(tokens=tokens)
 
@@ -150,7 +185,9 @@ async def mfa_enable(body: schemas.MfaEnableIn, request: Request, db: DB):
     summary="Patient self-registration",
 )
 async def register_patient(body: schemas.RegisterPatientIn, request: Request, db: DB):
-    user, patient_id, mrn = await identity_service.register_patient(db, origin_of(request), body)
+    user, patient_id, mrn = await identity_service.register_patient(
+        db, settings_of(request), origin_of(request), body
+    )
     return schemas.RegisteredPatientOut(
         id=user.id, username=user.username, patient_id=patient_id, mrn=mrn
     )
@@ -164,7 +201,7 @@ async def register_patient(body: schemas.RegisterPatientIn, request: Request, db
     summary="Staff asks for an account (needs approval)",
 )
 async def register_staff(body: schemas.RegisterStaffIn, request: Request, db: DB):
-    user = await identity_service.register_staff(db, origin_of(request), body)
+    user = await identity_service.register_staff(db, settings_of(request), origin_of(request), body)
     return schemas.RegisteredStaffOut(id=user.id, username=user.username, role=user.role)
 
 
@@ -258,7 +295,9 @@ async def approve_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     "/users/{user_id}/unlock", response_model=schemas.UserOut, summary="Lift a sign-in lockout"
 )
 async def unlock_user(user_id: RowId, actor: Admin, request: Request, db: DB):
-    return await _user_out(db, request, await identity_service.unlock(db, actor, user_id))
+    return await _user_out(
+        db, request, await identity_service.unlock(db, settings_of(request), actor, user_id)
+    )
 
 
 @router.post(

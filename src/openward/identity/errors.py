@@ -20,6 +20,29 @@ class AccountLocked(DomainError):
     keep_writes = True
 
 
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many failed attempts from here: wait a while before trying again"
+    keep_writes = True
+
+
+class SignInEnded(InvalidToken):
+    code = "sign_in_ended"
+    title = "This sign-in has ended; sign in again"
+    keep_writes = True
+
+
+class SignInNotFound(NotFound):
+    code = "sign_in_not_found"
+    title = "No such sign-in of yours"
+
+
+class RegistrationRefused(Conflict):
+    code = "registration_refused"
+    title = "An online account cannot be created with these details"
+
+
 class AccountPending(PermissionDenied):
     code = "account_pending"
     title = "This account is waiting for an administrator's approval"
@@ -88,6 +111,7 @@ class InvalidUsername(ValidationFailed):
 class WrongCurrentPassword(ValidationFailed):
     code = "wrong_current_password"
     title = "The current password is not right"
+    keep_writes = True  # the failure counts towards the sign-in throttle
 
 
 class PasswordsDiffer(ValidationFailed):
@@ -113,7 +137,11 @@ __all__ = [
     "MfaNotSetUp",
     "PasswordsDiffer",
     "RefreshTokenReused",
+    "RegistrationRefused",
     "SessionExpired",
+    "SignInEnded",
+    "SignInNotFound",
+    "TooManyAttempts",
     "UserNotFound",
     "UsernameTaken",
     "WeakPassword",

@@ -69,18 +69,42 @@ class WebSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
+class ApiSignIn(Base):
+    """One API sign-in: the family of refresh tokens it started, with its absolute end."""
+
+    __tablename__ = "api_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether the second factor was given at sign-in: refresh re-checks the requirement.
+    mfa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+
 class LoginAttempt(Base):
-    """Failed sign-ins per username, counted for the lockout window."""
+    """Failed attempts, counted for throttling: sign-ins (kind "login", per username) and
+    attempts to link an online account to a record (kind "link", per patient)."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="login", server_default="login")
     username: Mapped[str] = mapped_column(String(150))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(64))
     cleared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_kind_at", "kind", "at"),
+    )
 
 
-__all__ = ["LoginAttempt", "RefreshToken", "User", "WebSession"]
+__all__ = ["ApiSignIn", "LoginAttempt", "RefreshToken", "User", "WebSession"]

@@ -6,13 +6,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from openward.config import ROLES, SELF_SERVICE_STAFF_ROLES
 from openward.core.actors import Actor
-from openward.core.errors import DomainError
+from openward.core.errors import DomainError, ValidationFailed
 from openward.core.origin import origin_of
 from openward.core.params import Offset, RowId
 from openward.identity import schemas
@@ -27,7 +27,14 @@ from openward.identity.access import (
     settings_of,
 )
 from openward.identity.passwords import policy_problem
-from openward.web.forms import flash, form_failure, form_values, read_form, redirect
+from openward.web.forms import (
+    flash,
+    form_failure,
+    form_values,
+    pydantic_errors,
+    read_form,
+    redirect,
+)
 from openward.web.templating import ROLE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +58,16 @@ def _qr_svg(uri: str) -> str:
 
 def _signed_in_response(request: Request, cookie_token: str, target: str):
     response = redirect(request, _safe_next(target))
-    settings = settings_of(request)
+    # A browser-session cookie (no Max-Age): closing the browser ends it; the server still
+    # ends the session after the idle and absolute limits. Secure over HTTPS: see
+    # core/transport_security.py.
     response.set_cookie(
         SESSION_COOKIE,
         cookie_token,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings_of(request).cookie_secure,
         path="/",
-        max_age=settings.session_max_hours * 3600,
     )
     return response
 
@@ -102,6 +110,7 @@ def _notice_text(code: str | None, idle_minutes: int) -> str | None:
         "expired": "Your session has ended; please sign in again.",
         "deactivated": "Your session has ended; please sign in again.",
         "signed_out": "You have signed out.",
+        "signed_out_everywhere": "You have signed out on every device and app.",
     }.get(code or "")
 
 
@@ -243,12 +252,20 @@ async def register_page(request: Request):
 async def register_submit(request: Request, db: DB):
     form = await read_form(request)
     values = form_values(
-        form, "username", "full_name", "email", "phone", "date_of_birth", "sex", "mrn"
+        form,
+        "username",
+        "full_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "sex",
+        "mrn",
+        "activation_code",
     )
     try:
         data = schemas.RegisterPatientIn(**values, password=str(form.get("password", "")))
         user, _patient_id, mrn = await identity_service.register_patient(
-            db, origin_of(request), data
+            db, settings_of(request), origin_of(request), data
         )
     except (ValidationError, DomainError) as exc:
         errors = _also_password(await form_failure(db, exc), values, form)
@@ -276,7 +293,9 @@ async def register_staff_submit(request: Request, db: DB):
     values = form_values(form, "username", "full_name", "email", "phone", "role")
     try:
         data = schemas.RegisterStaffIn(**values, password=str(form.get("password", "")))
-        user = await identity_service.register_staff(db, origin_of(request), data)
+        user = await identity_service.register_staff(
+            db, settings_of(request), origin_of(request), data
+        )
     except (ValidationError, DomainError) as exc:
         errors = _also_password(await form_failure(db, exc), values, form)
         return render(
@@ -296,14 +315,53 @@ async def register_staff_submit(request: Request, db: DB):
 # ---------------------------------------------------------------- own account
 
 
-async def _account_context(request: Request, actor: Actor) -> dict:
-    user = current_user(request)
-    return {"user": user, "errors": {}, "mfa": None}
+async def _account_context(
+    request: Request, db, actor: Actor, user=None, errors=None, mfa=None
+) -> dict:
+    return {
+        "user": user or current_user(request),
+        "errors": errors or {},
+        "mfa": mfa,
+        "sign_ins": await identity_service.active_sign_ins(db, settings_of(request), actor),
+        "settings_idle": identity_service.minutes(settings_of(request).session_idle_minutes),
+        "settings_api_days": settings_of(request).api_sign_in_max_days,
+    }
 
 
 @router.get("/account")
-async def account_page(request: Request, actor: Me):
-    return render(request, "identity/account.html", await _account_context(request, actor))
+async def account_page(request: Request, actor: Me, db: DB):
+    return render(request, "identity/account.html", await _account_context(request, db, actor))
+
+
+@router.post("/account/sign-ins/{sign_in_id}/end")
+async def account_end_sign_in(
+    request: Request,
+    sign_in_id: Annotated[str, Path(max_length=24, pattern=r"^(web|api)-[0-9]{1,11}$")],
+    actor: Me,
+    db: DB,
+):
+    await read_form(request)
+    try:
+        await identity_service.end_sign_in(db, actor, sign_in_id)
+    except DomainError as exc:
+        await form_failure(db, exc)
+        flash(request, exc.detail, "error")
+        return redirect(request, "/account")
+    if sign_in_id == f"web-{actor.session_id}":
+        response = redirect(request, "/login?" + urlencode({"notice": "signed_out"}))
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    flash(request, "That sign-in has ended.")
+    return redirect(request, "/account")
+
+
+@router.post("/account/sign-out-everywhere")
+async def account_sign_out_everywhere(request: Request, actor: Me, db: DB):
+    await read_form(request)
+    await identity_service.sign_out_everywhere(db, actor)
+    response = redirect(request, "/login?" + urlencode({"notice": "signed_out_everywhere"}))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.post("/account/password")
@@ -313,6 +371,7 @@ async def account_password(request: Request, actor: Me, db: DB):
     try:
         await identity_service.change_own_password(
             db,
+            settings_of(request),
             actor,
             user,
             str(form.get("current_password", "")),
@@ -325,7 +384,7 @@ async def account_password(request: Request, actor: Me, db: DB):
         return render(
             request,
             "identity/account.html",
-            {"user": user, "errors": errors, "mfa": None},
+            await _account_context(request, db, actor, user=user, errors=errors),
             status_code=exc.status,
         )
     flash(request, "Your password has been changed. Other sign-ins have been ended.")
@@ -346,11 +405,9 @@ async def account_mfa_setup(request: Request, actor: Me, db: DB):
     return render(
         request,
         "identity/account.html",
-        {
-            "user": user,
-            "errors": {},
-            "mfa": {"secret": secret, "qr_svg": _qr_svg(uri)},
-        },
+        await _account_context(
+            request, db, actor, user=user, mfa={"secret": secret, "qr_svg": _qr_svg(uri)}
+        ),
     )
 
 
@@ -370,7 +427,7 @@ async def account_mfa_enable(request: Request, actor: Me, db: DB):
         return render(
             request,
             "identity/account.html",
-            {"user": user, "errors": errors, "mfa": mfa},
+            await _account_context(request, db, actor, user=user, errors=errors, mfa=mfa),
             status_code=exc.status,
         )
     flash(request, "Two-step verification is on.")
@@ -517,14 +574,17 @@ async def user_action_submit(request: Request, user_id: RowId, action: str, acto
         return redirect(request, f"/admin/users/{user_id}")
     try:
         if action == "deactivate":
-            reason = str(form.get("reason", "")).strip() or None
+            try:  # the same bounds as the API (the column holds 500 characters)
+                reason = schemas.DeactivateIn(reason=form.get("reason") or None).reason
+            except ValidationError as exc:
+                raise ValidationFailed(pydantic_errors(exc)["reason"], field="reason") from None
             await identity_service.set_active(db, actor, user_id, False, reason)
         elif action == "activate":
             await identity_service.set_active(db, actor, user_id, True)
         elif action == "approve":
             await identity_service.approve(db, actor, user_id)
         elif action == "unlock":
-            await identity_service.unlock(db, actor, user_id)
+            await identity_service.unlock(db, settings_of(request), actor, user_id)
         else:
             await identity_service.reset_mfa(db, actor, user_id)
     except DomainError as exc:

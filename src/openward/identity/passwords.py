@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from functools import lru_cache
 from importlib.resources import files
 
 MIN_LENGTH = 10
+BREACHED = "This password appears in a list of breached passwords; choose a different one."
 
 
 @lru_cache
@@ -15,6 +17,16 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
+
+
+@lru_cache
+def _breached_passwords() -> frozenset[str]:
+    """The top 100,000 of a public breach corpus (see breached_passwords.README), read once
+    per process on first use. Entries shorter than MIN_LENGTH are already refused by the
+    length rule, so only the longer ones are kept in memory."""
+    packed = files("openward.identity").joinpath("breached_passwords.txt.gz").read_bytes()
+    lines = gzip.decompress(packed).decode("utf-8").splitlines()
+    return frozenset(line for line in lines if len(line) >= MIN_LENGTH)
 
 
 def policy_problem(password: str, username: str) -> str | None:
@@ -29,4 +41,6 @@ def policy_problem(password: str, username: str) -> str | None:
     common = _common_passwords()
     if lowered in common or stem in common or len(set(lowered)) <= 2:
         return "This password is too common and easy to guess; choose a less predictable one."
+    if lowered in _breached_passwords():
+        return BREACHED
     return None

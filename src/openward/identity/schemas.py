@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from openward.config import ROLES, SELF_SERVICE_STAFF_ROLES
 from openward.core.schemas import InputModel
@@ -36,7 +44,7 @@ class LoginIn(_In):
 
 
 class MfaIn(_In):
-    mfa_token: str = Field(min_length=1)
+    mfa_token: str = Field(min_length=1, max_length=2000)
     code: str = Field(min_length=6, max_length=10)
 
 
@@ -84,7 +92,9 @@ class MfaChallengeOut(BaseModel):
 
 
 class MfaSetupIn(_In):
-    mfa_token: str | None = Field(default=None, description="Only when enrolling during sign-in.")
+    mfa_token: str | None = Field(
+        default=None, max_length=2000, description="Only when enrolling during sign-in."
+    )
 
 
 class MfaSetupOut(BaseModel):
@@ -94,7 +104,9 @@ class MfaSetupOut(BaseModel):
 
 class MfaEnableIn(_In):
     code: str = Field(min_length=6, max_length=10)
-    mfa_token: str | None = Field(default=None, description="Only when enrolling during sign-in.")
+    mfa_token: str | None = Field(
+        default=None, max_length=2000, description="Only when enrolling during sign-in."
+    )
 
 
 class MfaEnabledOut(BaseModel):
@@ -138,16 +150,36 @@ class RegisterPatientIn(_In):
     full_name: str = Field(min_length=2, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
-    date_of_birth: date
+    date_of_birth: date  # bounded by _born_already, with a plainer message than Day's
     sex: Sex
     mrn: str | None = Field(
         default=None,
         max_length=20,
         description="The medical record number the front desk gave you: the account is "
-        "linked to that record (the date of birth must match) instead of a new one.",
+        "linked to that record (with the date of birth and the activation code) instead of a "
+        "new one.",
+    )
+    activation_code: str | None = Field(
+        default=None,
+        validate_default=True,
+        max_length=32,
+        description="The one-time code the front desk issued with the MRN (printed or read "
+        "out to you); it expires and works once.",
     )
 
-    _blank = field_validator("email", "phone", "mrn", mode="before")(_blank_to_none)
+    _blank = field_validator("email", "phone", "mrn", "activation_code", mode="before")(
+        _blank_to_none
+    )
+
+    @field_validator("activation_code", mode="after")
+    @classmethod
+    def _code_with_mrn(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("mrn") and not value:
+            raise ValueError(
+                "Enter the activation code the front desk gave you with your MRN, or leave "
+                "the MRN empty to open a new record."
+            )
+        return value
 
     @field_validator("date_of_birth")
     @classmethod
@@ -155,7 +187,20 @@ class RegisterPatientIn(_In):
         # A day of slack: the hospital's calendar may be ahead of the server's UTC date.
         if value > datetime.now(UTC).date() + timedelta(days=1):
             raise ValueError("The date of birth cannot be in the future.")
+        if value.year < 1880:
+            raise ValueError("Enter a real date of birth.")
         return value
+
+
+class SignInOut(BaseModel):
+    id: str = Field(description='"web-<n>" for a browser session, "api-<n>" for an API sign-in.')
+    kind: Literal["web", "api"]
+    started_at: datetime
+    last_used_at: datetime
+    ends_at: datetime = Field(description="When it ends unless used or ended before.")
+    ip: str | None
+    user_agent: str | None
+    current: bool = Field(description="The sign-in this request came from.")
 
 
 class RegisteredPatientOut(BaseModel):

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.config import ROLES, Settings
 from openward.core import audit, security
 from openward.core.actors import Actor
+from openward.core.schemas import search_text
 from openward.db import utcnow
-from openward.identity import schemas
+from openward.identity import schemas, throttle
 from openward.identity.errors import (
     AccountDisabled,
     AccountLocked,
@@ -31,14 +32,19 @@ from openward.identity.errors import (
     MfaNotSetUp,
     PasswordsDiffer,
     RefreshTokenReused,
+    RegistrationRefused,
     SessionExpired,
+    SignInEnded,
+    SignInNotFound,
+    TooManyAttempts,
     UsernameTaken,
     UserNotFound,
     WeakPassword,
     WrongCurrentPassword,
 )
-from openward.identity.models import LoginAttempt, RefreshToken, User, WebSession
+from openward.identity.models import ApiSignIn, RefreshToken, User, WebSession
 from openward.identity.passwords import policy_problem
+from openward.patients import activation
 from openward.patients import service as patients_service
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,149}$")
@@ -132,10 +138,41 @@ async def create_user(
     return user
 
 
+REGISTRATION_REFUSED = (
+    "An online account cannot be opened with these details. If you already have one, sign "
+    "in or ask the front desk; otherwise try another e-mail address."
+)
+
+
+async def _create_self_service(
+    db: AsyncSession, settings: Settings, origin: Actor, account: schemas.UserCreate, **kw
+) -> User:
+    """Self-registration never says whose e-mail address is on file here: a taken address
+    gets the same refusal as any other, counted against the client address and audited."""
+    try:
+        return await create_user(db, origin, account, **kw)
+    except EmailTaken:
+        await throttle.counter(db, settings).add("link", "registration", origin.ip, utcnow())
+        await audit.record(
+            db,
+            origin.as_anonymous(account.username),
+            kw.get("action", "user.create"),
+            outcome="failure",
+            reason="email_taken",
+        )
+        raise RegistrationRefused(REGISTRATION_REFUSED) from None
+
+
 async def register_patient(
-    db: AsyncSession, origin: Actor, data: schemas.RegisterPatientIn
+    db: AsyncSession, settings: Settings, origin: Actor, data: schemas.RegisterPatientIn
 ) -> tuple[User, int, str]:
-    """Self-registration: the login and the patient record, in one transaction."""
+    """Self-registration: the login and the patient record, in one transaction. With an MRN
+    and the activation code the front desk issued, the login is linked to that record."""
+    claimed = None
+    if data.mrn:
+        claimed = await activation.claim(
+            db, settings, origin, data.mrn, data.date_of_birth, data.activation_code or ""
+        )
     account = schemas.UserCreate(
         username=data.username,
         password=data.password,
@@ -144,11 +181,12 @@ async def register_patient(
         phone=data.phone,
         role="patient",
     )
-    user = await create_user(db, origin, account, action="user.register_patient")
-    if data.mrn:  # already registered at the front desk: link the login to that record
+    user = await _create_self_service(db, settings, origin, account, action="user.register_patient")
+    if claimed is not None:
         linked = await patients_service.link_login(
-            db, actor_for(user, origin, "anonymous"), data.mrn, data.date_of_birth, user.id
+            db, actor_for(user, origin, "anonymous"), claimed, user.id
         )
+        await activation.mark_used_by(db, linked.id, user.id)
         return user, linked.id, linked.mrn
     given, _, family = data.full_name.strip().rpartition(" ")
     patient = await patients_service.create(
@@ -165,10 +203,14 @@ async def register_patient(
     return user, patient.id, patient.mrn
 
 
-async def register_staff(db: AsyncSession, origin: Actor, data: schemas.RegisterStaffIn) -> User:
+async def register_staff(
+    db: AsyncSession, settings: Settings, origin: Actor, data: schemas.RegisterStaffIn
+) -> User:
     """A staff member asks for an account; it cannot sign in until an admin approves."""
     account = schemas.UserCreate(**data.model_dump())
-    return await create_user(db, origin, account, approved=False, action="user.register_staff")
+    return await _create_self_service(
+        db, settings, origin, account, approved=False, action="user.register_staff"
+    )
 
 
 async def get_user(db: AsyncSession, user_id: int) -> User:
@@ -207,7 +249,7 @@ async def list_users(
         query = query.where(User.role == role)
     if q:
         # autoescape: a % or _ typed in the search box is a character to find, not a wildcard.
-        fragment = q.strip().lower()
+        fragment = search_text(q).lower()
         query = query.where(
             or_(
                 User.username.contains(fragment, autoescape=True),
@@ -309,13 +351,9 @@ async def approve(db: AsyncSession, actor: Actor, user_id: int) -> User:
     return user
 
 
-async def unlock(db: AsyncSession, actor: Actor, user_id: int) -> User:
+async def unlock(db: AsyncSession, settings: Settings, actor: Actor, user_id: int) -> User:
     user = await get_user(db, user_id)
-    await db.execute(
-        update(LoginAttempt)
-        .where(LoginAttempt.username == user.username, LoginAttempt.cleared.is_(False))
-        .values(cleared=True)
-    )
+    await throttle.counter(db, settings).clear("login", user.username)
     await audit.record(db, actor, "user.unlock", object_type="user", object_id=user.id)
     return user
 
@@ -340,81 +378,129 @@ async def _end_all_sign_ins(db: AsyncSession, user_id: int, reason: str) -> None
         .values(revoked_at=now)
     )
     await db.execute(
+        update(ApiSignIn)
+        .where(ApiSignIn.user_id == user_id, ApiSignIn.ended_at.is_(None))
+        .values(ended_at=now, ended_reason=reason)
+    )
+    await db.execute(
         update(WebSession)
         .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
         .values(ended_at=now, ended_reason=reason)
     )
 
 
-# ---------------------------------------------------------------- lockout
+# ---------------------------------------------------------------- throttling
+#
+# Four counts, so that an attacker cannot turn the lock against the account's owner:
+# - one account from one address (login_max_failures): that address is locked out of that
+#   account; the owner elsewhere is not;
+# - one address over any accounts (login_ip_max_failures): a password spray from one place;
+# - one account from anywhere (login_account_max_failures): a distributed attack; then only
+#   an address the owner has signed in from before, or an account with TOTP, gets through;
+# - the whole hospital (login_global_max_failures): then addresses with no recent sign-in
+#   wait, while staff on known machines carry on.
+
+KNOWN_ADDRESS_DAYS = 30
 
 
 def minutes(count: int) -> str:
     return "1 minute" if count == 1 else f"{count} minutes"
 
 
-@dataclass(frozen=True)
-class LockState:
-    failures: int
-    locked: bool
-    retry_after: int
-
-
-async def lock_state(db: AsyncSession, settings: Settings, username: str) -> LockState:
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    times = list(
-        await db.scalars(
-            select(LoginAttempt.at)
-            .where(
-                LoginAttempt.username == username,
-                LoginAttempt.cleared.is_(False),
-                LoginAttempt.at >= since,
-            )
-            .order_by(LoginAttempt.at.desc())
-            .limit(settings.login_max_failures)
-        )
-    )
-    if len(times) < settings.login_max_failures:
-        return LockState(len(times), False, 0)
-    # Unlocks when the oldest of the last N failures leaves the window.
-    free_at = times[-1] + timedelta(minutes=settings.login_window_minutes)
-    return LockState(len(times), True, max(1, int((free_at - utcnow()).total_seconds()) + 1))
+def _wait_text(seconds: int) -> str:
+    return minutes(-(-seconds // 60))
 
 
 async def locked_usernames(db: AsyncSession, settings: Settings, usernames: list[str]) -> set[str]:
-    if not usernames:
-        return set()
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    rows = await db.execute(
-        select(LoginAttempt.username, func.count(LoginAttempt.id))
-        .where(
-            LoginAttempt.username.in_(usernames),
-            LoginAttempt.cleared.is_(False),
-            LoginAttempt.at >= since,
-        )
-        .group_by(LoginAttempt.username)
+    """Accounts locked for at least one address (what the admin may unlock)."""
+    return await throttle.counter(db, settings).locked_subjects(
+        "login",
+        usernames,
+        throttle.window_start(settings),
+        settings.login_max_failures,
+        settings.login_account_max_failures,
     )
-    return {name for name, n in rows if n >= settings.login_max_failures}
 
 
-async def _refuse_if_locked(
+async def known_address(db: AsyncSession, ip: str | None, user_id: int | None = None) -> bool:
+    """Whether someone (this user, when given) signed in from this address recently."""
+    if not ip:
+        return False
+    since = utcnow() - timedelta(days=KNOWN_ADDRESS_DAYS)
+    web = select(WebSession.id).where(WebSession.ip == ip, WebSession.created_at >= since)
+    api = select(ApiSignIn.id).where(ApiSignIn.ip == ip, ApiSignIn.started_at >= since)
+    if user_id is not None:
+        web = web.where(WebSession.user_id == user_id)
+        api = api.where(ApiSignIn.user_id == user_id)
+    return bool(await db.scalar(web.limit(1)) or await db.scalar(api.limit(1)))
+
+
+async def _deny(db: AsyncSession, origin: Actor, username: str, reason: str) -> None:
+    await audit.record(
+        db, origin.as_anonymous(username), "auth.login", outcome="denied", reason=reason
+    )
+
+
+async def _refuse_if_throttled(
     db: AsyncSession, settings: Settings, origin: Actor, username: str
-) -> None:
-    state = await lock_state(db, settings, username)
-    if state.locked:
-        await audit.record(
-            db,
-            origin.as_anonymous(username),
-            "auth.login",
-            outcome="denied",
-            reason="account_locked",
+) -> throttle.Counts:
+    """Refuse before any password work when this address or this account must wait."""
+    counts = await throttle.counter(db, settings).counts(
+        "login", username, origin.ip, throttle.window_start(settings)
+    )
+    if counts.address >= settings.login_ip_max_failures:
+        await _deny(db, origin, username, "address_throttled")
+        wait = throttle.seconds_until_free(counts.address_oldest, settings)
+        raise TooManyAttempts(
+            f"Too many failed sign-ins from this address. Try again in {_wait_text(wait)}.",
+            headers={"Retry-After": str(wait)},
+            extra={"retry_after": wait},
         )
+    if counts.everywhere >= settings.login_global_max_failures and not await known_address(
+        db, origin.ip
+    ):
+        await _deny(db, origin, username, "global_throttle")
+        wait = settings.login_window_minutes * 60
+        raise TooManyAttempts(
+            "Sign-in is paused for new devices while the hospital is under a password attack. "
+            f"Try again in {_wait_text(wait)}, or from a computer you have used before.",
+            headers={"Retry-After": str(wait)},
+            extra={"retry_after": wait},
+        )
+    if counts.pair >= settings.login_max_failures:
+        await _deny(db, origin, username, "account_locked")
+        wait = throttle.seconds_until_free(counts.pair_oldest, settings)
         raise AccountLocked(
-            f"Too many failed sign-ins. Try again in {minutes(-(-state.retry_after // 60))} "
+            f"Too many failed sign-ins. Try again in {_wait_text(wait)} "
             "or ask an administrator to unlock the account.",
-            headers={"Retry-After": str(state.retry_after)},
-            extra={"retry_after": state.retry_after},
+            headers={"Retry-After": str(wait)},
+            extra={"retry_after": wait},
         )
+    return counts
+
+
+async def _refuse_if_under_attack(
+    db: AsyncSession,
+    settings: Settings,
+    origin: Actor,
+    user: User | None,
+    username: str,
+    counts: throttle.Counts,
+) -> None:
+    """An account attacked from many addresses stays open to its owner: from an address they
+    have signed in from before, or with their authenticator (password and TOTP both)."""
+    if counts.subject < settings.login_account_max_failures:
+        return
+    if user is not None and (user.totp_enabled or await known_address(db, origin.ip, user.id)):
+        return
+    await _deny(db, origin, username, "account_locked")
+    wait = settings.login_window_minutes * 60
+    raise AccountLocked(
+        "Too many failed sign-ins on this account from many places. Sign in from a computer "
+        "you have used before, or ask an administrator to unlock the account.",
+        headers={"Retry-After": str(wait)},
+        extra={"retry_after": wait},
+    )
 
 
 async def _count_failure(
@@ -425,8 +511,8 @@ async def _count_failure(
     reason: str,
     user: User | None,
 ) -> None:
-    db.add(LoginAttempt(username=username, ip=origin.ip))
-    await db.flush()
+    fails = throttle.counter(db, settings)
+    await fails.add("login", username, origin.ip, utcnow())
     who = origin.as_anonymous(username)
     await audit.record(
         db,
@@ -437,25 +523,24 @@ async def _count_failure(
         object_type="user" if user else None,
         object_id=user.id if user else None,
     )
-    state = await lock_state(db, settings, username)
-    if state.locked and state.failures == settings.login_max_failures:
+    counts = await fails.counts("login", username, origin.ip, throttle.window_start(settings))
+    if counts.pair == settings.login_max_failures:
         await audit.record(
             db,
             who,
             "auth.lockout",
             outcome="denied",
-            reason=f"{state.failures} failed sign-ins",
+            reason=f"{counts.pair} failed sign-ins",
+            detail={"locked_for": "this address", "ip": origin.ip},
             object_type="user" if user else None,
             object_id=user.id if user else None,
         )
 
 
-async def _clear_failures(db: AsyncSession, username: str) -> None:
-    await db.execute(
-        update(LoginAttempt)
-        .where(LoginAttempt.username == username, LoginAttempt.cleared.is_(False))
-        .values(cleared=True)
-    )
+async def _clear_failures(db: AsyncSession, settings: Settings, username: str, ip: str | None):
+    """A good sign-in forgets that address's failures only: an attack from elsewhere keeps
+    counting."""
+    await throttle.counter(db, settings).clear("login", username, ip)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -503,10 +588,14 @@ async def check_credentials(
 ) -> User | MfaChallenge:
     """The password step: a user when that is enough, or the second-factor challenge."""
     name = normalize_username(username)
-    await _refuse_if_locked(db, settings, origin, name)
+    counts = await _refuse_if_throttled(db, settings, origin, name)
     user = await db.scalar(select(User).where(User.username == name))
+    await _refuse_if_under_attack(db, settings, origin, user, name, counts)
+    # An unknown name costs the same argon2 work as a known one (a dummy hash).
     stored_hash = user.password_hash if user else None
-    if user is None or not await security.verify_password_off_loop(password, stored_hash):
+    # Always verify (never short-circuit on an unknown user): the answer's timing is the same.
+    password_ok = await security.verify_password_off_loop(password, stored_hash)
+    if user is None or not password_ok:
         await _count_failure(db, settings, origin, name, "invalid_credentials", user)
         raise InvalidCredentials("Wrong username or password.")
     if not user.is_active:
@@ -551,7 +640,7 @@ async def check_mfa(
 ) -> User:
     """The second step: a valid TOTP code completes the sign-in. Wrong codes count as failures."""
     user = await _user_from_mfa_token(db, settings, mfa_token)
-    await _refuse_if_locked(db, settings, origin, user.username)
+    await _refuse_if_throttled(db, settings, origin, user.username)
     if not user.totp_enabled or not user.totp_secret:
         raise MfaNotSetUp("Set up the authenticator app first.", field="code")
     if not await _use_totp_code(db, user, code):
@@ -577,9 +666,11 @@ async def _use_totp_code(db: AsyncSession, user: User, code: str) -> bool:
     return used.rowcount == 1
 
 
-async def _signed_in(db: AsyncSession, origin: Actor, user: User, via: str) -> None:
+async def _signed_in(
+    db: AsyncSession, settings: Settings, origin: Actor, user: User, via: str
+) -> None:
     user.last_login_at = utcnow()
-    await _clear_failures(db, user.username)
+    await _clear_failures(db, settings, user.username, origin.ip)
     await audit.record(
         db,
         actor_for(user, origin, via),
@@ -591,32 +682,82 @@ async def _signed_in(db: AsyncSession, origin: Actor, user: User, via: str) -> N
 
 
 async def issue_tokens(
-    db: AsyncSession, settings: Settings, origin: Actor, user: User, *, family: str | None = None
+    db: AsyncSession,
+    settings: Settings,
+    origin: Actor,
+    user: User,
+    *,
+    sign_in: ApiSignIn | None = None,
+    mfa: bool = False,
 ) -> TokenPair:
-    """A fresh access token and refresh token; a new family on sign-in, the same on refresh."""
-    if family is None:
-        family = uuid.uuid4().hex
-        await _signed_in(db, origin, user, "token")
+    """A fresh access token and refresh token: a new API sign-in (token family) at sign-in,
+    the same one on refresh. `mfa` says the second factor was given at this sign-in."""
+    now = utcnow()
+    if sign_in is None:
+        await _signed_in(db, settings, origin, user, "token")
+        sign_in = ApiSignIn(
+            family_id=uuid.uuid4().hex,
+            user_id=user.id,
+            started_at=now,
+            last_used_at=now,
+            mfa=mfa,
+            ip=origin.ip,
+            user_agent=(origin.user_agent or "")[:300] or None,
+        )
+        db.add(sign_in)
+    sign_in.last_used_at = now
+    ends = sign_in.started_at + timedelta(days=settings.api_sign_in_max_days)
     refresh = security.new_opaque_token()
     db.add(
         RefreshToken(
             user_id=user.id,
-            family_id=family,
+            family_id=sign_in.family_id,
             token_hash=security.token_digest(refresh),
-            expires_at=utcnow() + timedelta(days=settings.refresh_token_days),
+            expires_at=min(now + timedelta(days=settings.refresh_token_days), ends),
         )
     )
-    lifetime = timedelta(minutes=settings.access_token_minutes)
+    lifetime = min(timedelta(minutes=settings.access_token_minutes), max(ends - now, timedelta(0)))
     access, _ = security.encode_jwt(
         settings.resolved_secret_key(),
         str(user.id),
         "access",
         lifetime,
         role=user.role,
-        fam=family,
+        fam=sign_in.family_id,
     )
     await db.flush()
     return TokenPair(access, refresh, int(lifetime.total_seconds()), user)
+
+
+def _why_sign_in_ends(
+    settings: Settings, sign_in: ApiSignIn | None, user: User | None, now: datetime
+) -> str | None:
+    """Re-checked at every refresh: the sign-in's age, the account, the password, MFA."""
+    if sign_in is None or sign_in.ended_at is not None:
+        return "This sign-in has ended; sign in again."
+    if sign_in.started_at + timedelta(days=settings.api_sign_in_max_days) <= now:
+        return f"API sign-ins last at most {settings.api_sign_in_max_days} days; sign in again."
+    if user is None or not user.is_active or not user.is_approved:
+        return "This account can no longer sign in."
+    if user.password_changed_at > sign_in.started_at:
+        return "The password has changed since this sign-in; sign in again."
+    if mfa_state(settings, user) is not None and not sign_in.mfa:
+        return "This account now needs two-step verification; sign in again with your code."
+    return None
+
+
+async def _end_api_sign_in(db: AsyncSession, family_id: str, reason: str) -> None:
+    now = utcnow()
+    await db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await db.execute(
+        update(ApiSignIn)
+        .where(ApiSignIn.family_id == family_id, ApiSignIn.ended_at.is_(None))
+        .values(ended_at=now, ended_reason=reason)
+    )
 
 
 async def refresh_tokens(
@@ -641,11 +782,7 @@ async def refresh_tokens(
     )
     if spent.rowcount != 1:
         if row.revoked_at is None or row.used_at is not None:
-            await db.execute(
-                update(RefreshToken)
-                .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            await _end_api_sign_in(db, row.family_id, "refresh_reuse")
             await audit.record(
                 db,
                 who,
@@ -659,22 +796,32 @@ async def refresh_tokens(
         raise InvalidToken("This refresh token has been revoked.", field="refresh_token")
     if row.expires_at <= now:
         raise InvalidToken("This refresh token has expired; sign in again.", field="refresh_token")
-    if user is None or not user.is_active or not user.is_approved:
-        raise InvalidToken("This account can no longer sign in.", field="refresh_token")
-    pair = await issue_tokens(db, settings, origin, user, family=row.family_id)
+    sign_in = await db.scalar(select(ApiSignIn).where(ApiSignIn.family_id == row.family_id))
+    why = _why_sign_in_ends(settings, sign_in, user, now)
+    if why is not None:
+        await _end_api_sign_in(db, row.family_id, "refresh_refused")
+        await audit.record(
+            db,
+            who,
+            "auth.refresh",
+            outcome="denied",
+            object_type="user",
+            object_id=row.user_id,
+            reason=why,
+        )
+        raise SignInEnded(why, field="refresh_token")
+    assert user is not None and sign_in is not None
+    pair = await issue_tokens(db, settings, origin, user, sign_in=sign_in)
     await audit.record(db, who, "auth.refresh", object_type="user", object_id=user.id)
     return pair
 
 
 async def logout(db: AsyncSession, actor: Actor) -> None:
-    """Ends every API sign-in of this user: refresh tokens revoked, access tokens refused."""
+    """Ends this API sign-in (token family): its refresh tokens and access tokens stop."""
     if actor.id is None:
         return
-    await db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == actor.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    if actor.token_family:
+        await _end_api_sign_in(db, actor.token_family, "logout")
     await audit.record(
         db, actor, "auth.logout", object_type="user", object_id=actor.id, detail={"via": actor.via}
     )
@@ -708,6 +855,119 @@ async def actor_from_access_token(
         full_name=user.full_name,
     )
     return actor, user
+
+
+# ---------------------------------------------------------------- active sign-ins
+
+
+@dataclass(frozen=True)
+class SignInRow:
+    """One place a user is signed in: a browser session or an API sign-in."""
+
+    id: str  # "web-<id>" or "api-<id>"
+    kind: str
+    started_at: datetime
+    last_used_at: datetime
+    ends_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+async def active_sign_ins(db: AsyncSession, settings: Settings, actor: Actor) -> list[SignInRow]:
+    now = utcnow()
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    rows: list[SignInRow] = []
+    sessions = await db.scalars(
+        select(WebSession).where(
+            WebSession.user_id == actor.id,
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > now,
+            WebSession.last_seen_at > now - idle,
+        )
+    )
+    for session in sessions:
+        rows.append(
+            SignInRow(
+                f"web-{session.id}",
+                "web",
+                session.created_at,
+                session.last_seen_at,
+                min(session.expires_at, session.last_seen_at + idle),
+                session.ip,
+                session.user_agent,
+                session.id == actor.session_id,
+            )
+        )
+    oldest = now - timedelta(days=settings.api_sign_in_max_days)
+    families = await db.scalars(
+        select(ApiSignIn).where(
+            ApiSignIn.user_id == actor.id,
+            ApiSignIn.ended_at.is_(None),
+            ApiSignIn.started_at > oldest,
+        )
+    )
+    for sign_in in families:
+        live_until = await db.scalar(
+            select(func.max(RefreshToken.expires_at)).where(
+                RefreshToken.family_id == sign_in.family_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.used_at.is_(None),
+            )
+        )
+        if live_until is None or live_until <= now:
+            continue
+        rows.append(
+            SignInRow(
+                f"api-{sign_in.id}",
+                "api",
+                sign_in.started_at,
+                sign_in.last_used_at,
+                live_until,
+                sign_in.ip,
+                sign_in.user_agent,
+                sign_in.family_id == actor.token_family,
+            )
+        )
+    return sorted(rows, key=lambda r: r.last_used_at, reverse=True)
+
+
+async def end_sign_in(db: AsyncSession, actor: Actor, sign_in_id: str) -> None:
+    """End one of the user's own sign-ins (not someone else's: that is a 404)."""
+    kind, _, raw = sign_in_id.partition("-")
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else 0
+    if kind == "web":
+        session = await db.get(WebSession, number)
+        if session is None or session.user_id != actor.id or session.ended_at is not None:
+            raise SignInNotFound()
+        session.ended_at = utcnow()
+        session.ended_reason = "ended_by_user"
+    elif kind == "api":
+        sign_in = await db.get(ApiSignIn, number)
+        if sign_in is None or sign_in.user_id != actor.id or sign_in.ended_at is not None:
+            raise SignInNotFound()
+        await _end_api_sign_in(db, sign_in.family_id, "ended_by_user")
+    else:
+        raise SignInNotFound()
+    await db.flush()
+    await audit.record(
+        db,
+        actor,
+        "auth.sign_in_ended",
+        object_type="user",
+        object_id=actor.id,
+        detail={"sign_in": sign_in_id},
+    )
+
+
+async def sign_out_everywhere(db: AsyncSession, actor: Actor) -> None:
+    """Every browser session and API sign-in of this user ends, this one included."""
+    if actor.id is None:
+        return
+    await _end_all_sign_ins(db, actor.id, "signed_out_everywhere")
+    await audit.record(
+        db, actor, "auth.sign_out_everywhere", object_type="user", object_id=actor.id
+    )
 
 
 # ---------------------------------------------------------------- MFA enrolment
@@ -760,7 +1020,7 @@ class OpenSession:
 
 
 async def open_session(db: AsyncSession, settings: Settings, origin: Actor, user: User):
-    await _signed_in(db, origin, user, "session")
+    await _signed_in(db, settings, origin, user, "session")
     token = security.new_opaque_token()
     session = WebSession(
         token_hash=security.token_digest(token),
@@ -885,10 +1145,19 @@ def login_window_start(settings: Settings) -> datetime:
 
 
 async def change_own_password(
-    db: AsyncSession, actor: Actor, user: User, current: str, new: str, confirm: str
+    db: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    user: User,
+    current: str,
+    new: str,
+    confirm: str,
 ) -> None:
-    """Change one's own password: proves the current one; ends every other sign-in."""
+    """Change one's own password: proves the current one; ends every other sign-in. Wrong
+    current passwords count like failed sign-ins, so a borrowed session cannot guess it."""
+    await _refuse_if_throttled(db, settings, actor, user.username)
     if not await security.verify_password_off_loop(current, user.password_hash):
+        await _count_failure(db, settings, actor, user.username, "wrong_current_password", user)
         raise WrongCurrentPassword(field="current_password")
     if new != confirm:
         raise PasswordsDiffer(field="confirm_password")

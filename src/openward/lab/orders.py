@@ -22,6 +22,7 @@ from openward.lab import schemas
 from openward.lab.errors import EncounterMismatch, InvalidDoctor, LabOrderNotFound, UnknownTest
 from openward.lab.flags import CRITICAL, summary_flag
 from openward.lab.models import LabOrder, LabOrderTest, LabResult, LabTest
+from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.errors import PatientInactive
 from openward.patients.models import Patient
@@ -319,11 +320,14 @@ async def summaries(
     flags = await result_flags(db, ids)
     doctors = await identity_service.full_names(db, [o.doctor_user_id for o in orders])
     out = []
+    clinical = minimum_necessary.sees(actor, minimum_necessary.LAB)
     for o in orders:
         patient = patients[o.patient_id]
         shown = flags.get(o.id, []) if (o.status == "verified" or sees_unverified(actor)) else []
         if not shown and actor.role == "doctor" and actor.id == o.doctor_user_id:
             shown = [f for f in flags.get(o.id, []) if f in CRITICAL]
+        if not clinical:  # the front desk sees the order's status, not how its values came out
+            shown = []
         out.append(
             schemas.LabOrderSummary(
                 id=o.id,

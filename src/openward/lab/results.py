@@ -32,6 +32,7 @@ from openward.lab.flags import (
 from openward.lab.models import LabAnalyte, LabOrder, LabResult, LabTest
 from openward.lab.orders import audit_list, get, get_for, sees_unverified, summaries
 from openward.lab.workflow import allowed_steps
+from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.models import Patient
 from openward.patients.mrn import format_mrn
@@ -43,6 +44,8 @@ TREND_POINTS = 10
 
 
 def _visible(actor: Actor, order: LabOrder, results: Sequence[LabResult]) -> list[LabResult]:
+    if not minimum_necessary.sees(actor, minimum_necessary.LAB):
+        return []
     if order.status == "verified" or sees_unverified(actor):
         return list(results)
     if actor.role == "doctor" and actor.id is not None and actor.id == order.doctor_user_id:
@@ -134,8 +137,9 @@ async def present(
     tests, analytes, ranges = await order_analytes(db, order.id)
     results = list(await db.scalars(select(LabResult).where(LabResult.order_id == order.id)))
     visible = {r.analyte_id: r for r in _visible(actor, order, results)}
+    clinical = minimum_necessary.sees(actor, minimum_necessary.LAB)
     age = age_in_years(patient.date_of_birth, _when(order).date())
-    codes = [a.code for test, _ in tests for a in analytes.get(test.id, [])]
+    codes = [a.code for test, _ in tests for a in analytes.get(test.id, [])] if clinical else []
     previous = await _previous(db, order, codes)
     names = await identity_service.full_names(
         db,
@@ -197,7 +201,7 @@ async def present(
             name=names.get(order.doctor_user_id) if order.doctor_user_id else None,
         ),
         doctor_user_id=order.doctor_user_id,
-        clinical_notes=order.clinical_notes,
+        clinical_notes=order.clinical_notes if clinical else None,
         ordered_at=order.ordered_at,
         ordered_by=order.ordered_by,
         collected_at=order.collected_at,
@@ -215,7 +219,8 @@ async def present(
         total_price=sum((ot.price for _, ot in tests), Decimal(0)),
         tests=tests_out,
         results=flat,
-        results_visible=order.status == "verified" or sees_unverified(actor),
+        results_visible=clinical and (order.status == "verified" or sees_unverified(actor)),
+        clinical_content_withheld=not clinical,
         flag=summary_flag([r.flag for r in visible.values()]),
         allowed=allowed_steps(order) if actor.can("lab:process") else [],
     )
@@ -240,6 +245,15 @@ async def trend(
     break_glass_reason: str | None = None,
 ) -> schemas.LabTrend:
     """Every verified value of one analyte for one patient, oldest first."""
+    await minimum_necessary.require(
+        db,
+        actor,
+        minimum_necessary.LAB,
+        patient_id=patient_id,
+        action="lab.trend",
+        object_type="patient",
+        object_id=patient_id,
+    )
     patient = await patients_service.get_for(
         db, actor, patient_id, break_glass_reason=break_glass_reason, action="lab.trend"
     )
@@ -296,7 +310,17 @@ async def report_pdf(
     zone: ZoneInfo,
     break_glass_reason: str | None = None,
 ) -> tuple[bytes, str]:
-    """The verified report as a PDF and its file name."""
+    """The verified report as a PDF and its file name (nothing but values: clinicians only)."""
+    order = await get(db, order_id)
+    await minimum_necessary.require(
+        db,
+        actor,
+        minimum_necessary.LAB,
+        patient_id=order.patient_id,
+        action="lab.report.print",
+        object_type="lab_order",
+        object_id=order.id,
+    )
     order, patient = await get_for(db, actor, order_id, break_glass_reason=break_glass_reason)
     if order.status != "verified":
         raise NotVerified()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from openward.core.params import MAX_ID
 from openward.core.schemas import InputModel
@@ -56,7 +56,7 @@ class LabTestList(BaseModel):
 
 class LabOrderCreate(InputModel):
     patient_id: int = Field(ge=1, le=MAX_ID)
-    tests: list[str] = Field(
+    tests: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
         min_length=1,
         max_length=30,
         description="Test codes from the catalogue (e.g. LIPID); repeated codes count once",
@@ -77,7 +77,7 @@ class LabOrderCreate(InputModel):
 
 class ResultEntry(InputModel):
     analyte_code: str = Field(min_length=1, max_length=20)
-    value: Decimal | str = Field(
+    value: Decimal | Annotated[str, StringConstraints(max_length=200)] = Field(
         description="A number for numeric analytes, text (e.g. negative, 1+) for qualitative"
     )
     comment: str | None = Field(default=None, max_length=500)
@@ -186,6 +186,10 @@ class LabOrderOut(BaseModel):
     tests: list[OrderTestOut]
     results: list[ResultOut] = Field(description="Every result the reader may see, flat")
     results_visible: bool = Field(description="False while results wait for verification")
+    clinical_content_withheld: bool = Field(
+        default=False,
+        description="True for readers who see the order's status but not its values or notes",
+    )
     flag: str | None = Field(description="None, abnormal or critical (of the visible results)")
     allowed: list[str] = Field(description="Steps the order may take next")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import NotFound
 from openward.db import utcnow
@@ -51,12 +52,24 @@ async def list_for(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(
-        query.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
-        .offset(offset)
+    rows = list(
+        await db.scalars(
+            query.order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
     )
-    return list(rows), total
+    named = sorted({n.patient_id for n in rows if n.patient_id is not None})
+    if named:  # titles name the patients ("Critical lab result: Ana Pérez"): audit whose
+        await audit.record(
+            db,
+            actor,
+            "notification.list",
+            object_type="notification",
+            patient_id=named[0] if len(named) == 1 else None,
+            detail={"total": total, "patients": named},
+        )
+    return rows, total
 
 
 async def unread_count(db: AsyncSession, user_id: int | None) -> int:
@@ -79,6 +92,15 @@ async def mark_read(db: AsyncSession, actor: Actor, notification_id: int) -> Not
     if note.read_at is None:
         note.read_at = utcnow()
         await db.flush()
+    if note.patient_id is not None:
+        await audit.record(
+            db,
+            actor,
+            "notification.read",
+            object_type="notification",
+            object_id=note.id,
+            patient_id=note.patient_id,
+        )
     return note
 
 

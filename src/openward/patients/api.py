@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, RowId
-from openward.identity.access import DB, require
-from openward.patients import schemas
+from openward.identity.access import DB, require, settings_of
+from openward.patients import activation, schemas
 from openward.patients import service as patients_service
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
@@ -46,8 +46,9 @@ async def possible_duplicates(
     phone: Annotated[str | None, Query(max_length=40)] = None,
     national_id: Annotated[str | None, Query(max_length=40)] = None,
 ):
-    found = await patients_service.find_duplicates(
+    found = await patients_service.possible_duplicates(
         db,
+        actor,
         given_name=given_name,
         family_name=family_name,
         date_of_birth=date_of_birth,
@@ -102,6 +103,21 @@ async def deactivate_patient(patient_id: RowId, data: schemas.DeactivateIn, acto
 @router.post("/patients/{patient_id}/activate", response_model=schemas.PatientOut)
 async def activate_patient(patient_id: RowId, actor: Writer, db: DB):
     return await patients_service.set_active(db, actor, patient_id, True)
+
+
+@router.post(
+    "/patients/{patient_id}/activation-code",
+    response_model=schemas.ActivationCodeOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a one-time code that lets the patient link an online account to the record",
+    responses={409: {"description": "already_linked: the record has an online account"}},
+)
+async def issue_activation_code(patient_id: RowId, actor: Writer, request: Request, db: DB):
+    patient = await patients_service.get_for(db, actor, patient_id)
+    issued = await activation.issue(db, settings_of(request), actor, patient)
+    return schemas.ActivationCodeOut(
+        patient_id=patient.id, mrn=patient.mrn, code=issued.code, expires_at=issued.expires_at
+    )
 
 
 # ---------------------------------------------------------------- care team

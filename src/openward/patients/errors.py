@@ -13,6 +13,8 @@ class PatientNotFound(NotFound):
 class PossibleDuplicate(Conflict):
     code = "possible_duplicate"
     title = "This patient may already be registered"
+    # The answer lists the look-alikes; the audit row of that disclosure is kept.
+    keep_writes = True
 
 
 class NationalIdTaken(Conflict):
@@ -42,4 +44,11 @@ class NotOnCareTeam(NotFound):
 
 class RecordNotMatched(ValidationFailed):
     code = "record_not_matched"
-    title = "No record matches this MRN and date of birth"
+    title = "No record matches this MRN, date of birth and activation code"
+    # The failure count and its audit row are kept: guessing must leave a trace.
+    keep_writes = True
+
+
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    title = "This patient already has an online account"

@@ -77,3 +77,25 @@ class CareTeamMember(Base):
             postgresql_where=text("is_active"),
         ),
     )
+
+
+class ActivationCode(Base):
+    """A one-time code the front desk gives a patient to link an online account to their
+    record. Only its digest is kept; it expires, is used once, and burns after a few wrong
+    tries."""
+
+    __tablename__ = "patient_activation_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int | None] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))

@@ -24,7 +24,9 @@ def new_mrn() -> str:
 
 def is_valid_mrn(mrn: str) -> bool:
     digits = mrn.replace("-", "").replace(" ", "")
-    return len(digits) == 10 and digits.isdigit() and luhn_check_digit(digits[:-1]) == digits[-1]
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):  # "²" is a digit too
+        return False
+    return luhn_check_digit(digits[:-1]) == digits[-1]
 
 
 def format_mrn(mrn: str) -> str:

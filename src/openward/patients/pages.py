@@ -15,7 +15,7 @@ from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import Offset, RowId
 from openward.identity.access import DB, require, settings_of
-from openward.patients import schemas
+from openward.patients import activation, schemas
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourPatient
 from openward.patients.mrn import format_mrn
@@ -205,6 +205,7 @@ async def _patient_page(
             "patient": patient,
             "team": team,
             "history": history.items if history is not None else None,
+            "treatments_withheld": history is not None and history.treatments_withheld,
             "manage_team": manage_team,
             "doctors": doctors,
             "break_glass_reason": break_glass_reason,
@@ -302,6 +303,32 @@ async def activate_submit(request: Request, patient_id: RowId, actor: Writer, db
     patient = await patients_service.set_active(db, actor, patient_id, True)
     flash(request, f"Reactivated the record of {patient.full_name}.")
     return redirect(request, f"/patients/{patient_id}")
+
+
+# ---------------------------------------------------------------- online access
+
+
+@router.post("/patients/{patient_id}/activation-code")
+async def activation_code_submit(request: Request, patient_id: RowId, actor: Writer, db: DB):
+    """Issue a one-time code and show it once, as a slip to print for the patient."""
+    await read_form(request)
+    patient = await patients_service.get_for(db, actor, patient_id)
+    try:
+        issued = await activation.issue(db, settings_of(request), actor, patient)
+    except DomainError as exc:
+        await form_failure(db, exc)
+        flash(request, exc.detail, "error")
+        return redirect(request, f"/patients/{patient_id}")
+    return render(
+        request,
+        "patients/activation_code.html",
+        {
+            "patient": patient,
+            "code": issued.code,
+            "expires_at": issued.expires_at,
+            "register_url": str(request.base_url).rstrip("/") + "/register",
+        },
+    )
 
 
 # ---------------------------------------------------------------- care team

@@ -64,7 +64,7 @@ class MyContactUpdate(_Contact):
 class PatientCreate(_Contact):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
+    date_of_birth: date  # bounded by _born_already, with a plainer message than Day's
     sex: Sex
     blood_group: BloodGroup | None = None
     national_id: str | None = Field(default=None, max_length=40)
@@ -156,3 +156,10 @@ class CareTeamMemberOut(BaseModel):
 
 class CareTeamOut(BaseModel):
     items: list[CareTeamMemberOut]
+
+
+class ActivationCodeOut(BaseModel):
+    patient_id: int
+    mrn: str
+    code: str = Field(description="Shown once: give it to the patient (it is not stored).")
+    expires_at: datetime

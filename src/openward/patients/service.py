@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.errors import PermissionDenied
+from openward.core.schemas import search_text
 from openward.db import utcnow
 from openward.patients import schemas
 from openward.patients.errors import (
@@ -23,7 +24,6 @@ from openward.patients.errors import (
     NotYourRecord,
     PatientNotFound,
     PossibleDuplicate,
-    RecordNotMatched,
 )
 from openward.patients.models import CareTeamMember, Patient
 from openward.patients.mrn import new_mrn
@@ -62,7 +62,8 @@ def search_name(given_name: str, family_name: str) -> str:
 
 
 def digits_of(text: str | None) -> str | None:
-    digits = "".join(c for c in (text or "") if c.isdigit())
+    # Decimal digits of any script count as the digit they are ("٣" is 3); "²" is none.
+    digits = "".join(str(int(c)) for c in (text or "") if c.isdecimal())
     return digits or None
 
 
@@ -181,6 +182,8 @@ async def register(db: AsyncSession, actor: Actor, data: schemas.PatientCreate) 
             phone=data.phone,
         )
         if duplicates:
+            # The answer names the look-alikes: the disclosure is audited and kept.
+            await audit_disclosure(db, actor, "patient.duplicates", duplicates)
             raise PossibleDuplicate(
                 f"{len(duplicates)} registered patient(s) look like the same person; check them, "
                 "then save again with allow_duplicate if this is someone else.",
@@ -192,6 +195,30 @@ async def register(db: AsyncSession, actor: Actor, data: schemas.PatientCreate) 
                 },
             )
     return await create(db, actor, **fields)
+
+
+async def possible_duplicates(db: AsyncSession, actor: Actor, **criteria: Any) -> list[Patient]:
+    """The look-alikes of someone about to be registered, read on the actor's behalf (the
+    patients shown are audited)."""
+    found = await find_duplicates(db, **criteria)
+    await audit_disclosure(db, actor, "patient.duplicates", found)
+    return found
+
+
+async def audit_disclosure(
+    db: AsyncSession, actor: Actor, action: str, patients: list[Patient], **detail: Any
+) -> None:
+    """One audit row naming every patient an answer disclosed (patient_id when just one)."""
+    ids = sorted({p.id for p in patients})
+    await audit.record(
+        db,
+        actor,
+        action,
+        object_type="patient",
+        object_id=ids[0] if len(ids) == 1 else None,
+        patient_id=ids[0] if len(ids) == 1 else None,
+        detail={**detail, "patients": ids},
+    )
 
 
 # ---------------------------------------------------------------- who may see whom
@@ -385,7 +412,7 @@ async def search(
     if not include_inactive:
         query = query.where(Patient.is_active)
     query = await _scope(db, actor, query)
-    q = (q or "").strip()
+    q = search_text(q or "")  # a pasted name finds the record: NFC, no invisible characters
     if q:
         where, rank = _matching(q)
         query = query.where(where)
@@ -501,25 +528,8 @@ async def for_user(db: AsyncSession, actor: Actor, user_id: int) -> Patient | No
     return patient
 
 
-async def link_login(
-    db: AsyncSession, actor: Actor, mrn: str, date_of_birth: date, user_id: int
-) -> Patient:
-    """A patient registered at the front desk creates their online account: the MRN and the
-    date of birth must both match a record that has no login yet. The answer never says
-    which of the three failed, so an MRN cannot be probed."""
-    digits = digits_of(mrn) or ""
-    patient = await db.scalar(select(Patient).where(Patient.mrn == digits))
-    if (
-        patient is None
-        or patient.date_of_birth != date_of_birth
-        or patient.user_id is not None
-        or not patient.is_active
-    ):
-        raise RecordNotMatched(
-            "No record matches this MRN and date of birth (or it already has an account). "
-            "Check both, or ask the front desk.",
-            field="mrn",
-        )
+async def link_login(db: AsyncSession, actor: Actor, patient: Patient, user_id: int) -> Patient:
+    """Link a new online account to a record the activation code unlocked."""
     patient.user_id = user_id
     await db.flush()
     await audit.record(

@@ -97,3 +97,8 @@ class RenewalPending(Conflict):
 class UnknownMedicine(ValidationFailed):
     code = "unknown_medicine"
     title = "No such medicine in the catalogue"
+
+
+class NotThePrescriber(PermissionDenied):
+    code = "not_the_prescriber"
+    title = "Only the doctor who wrote the prescription may decide on its renewal"

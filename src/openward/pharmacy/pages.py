@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
-from openward.core.params import Offset, RowId, parse_id
+from openward.core.params import MAX_ID, Offset, RowId, is_ascii_digits, parse_id, parse_int
 from openward.identity.access import DB, require, settings_of
 from openward.patients import service as patients_service
 from openward.pharmacy import catalogue, dispensing, prescribing, schemas, stock
@@ -140,6 +140,20 @@ async def new_prescription_page(
     )
 
 
+def _typed_number(text: str) -> int | None:
+    """A count typed into a row (None when blank), left for the schema to range-check;
+    ValueError when it is not a whole number in ASCII digits."""
+    text = text.strip()
+    if not text:
+        return None
+    digits = text.removeprefix("-")
+    if not is_ascii_digits(digits):
+        raise ValueError(text)
+    # A 5,000-digit number is out of every range: keep it out of range without building it.
+    value = int(digits) if len(digits) <= 12 else 10**12
+    return -value if text.startswith("-") else value
+
+
 def _items_from(rows: list[dict[str, str]]) -> tuple[list[schemas.ItemIn], dict[str, str]]:
     """The filled rows as items (blank rows skipped), or errors keyed like `dose_1`."""
     items, errors = [], {}
@@ -147,31 +161,38 @@ def _items_from(rows: list[dict[str, str]]) -> tuple[list[schemas.ItemIn], dict[
         if not any(row.values()):
             continue
         try:
+            duration_days = _typed_number(row["duration_days"])
+        except ValueError:
+            errors[f"duration_days_{index}"] = "Enter a whole number of days."
+            continue
+        try:
+            quantity = _typed_number(row["quantity"]) or 0
+        except ValueError:
+            errors[f"quantity_{index}"] = "Enter a whole number."
+            continue
+        try:
             items.append(
                 schemas.ItemIn(
-                    medicine_id=int(row["medicine_id"]) if row["medicine_id"].isdigit() else 0,
+                    medicine_id=parse_id(row["medicine_id"]) or 0,
                     dose=row["dose"],
                     route=row["route"],
                     frequency=row["frequency"],
-                    duration_days=int(row["duration_days"]) if row["duration_days"] else None,
-                    quantity=int(row["quantity"]) if row["quantity"].lstrip("-").isdigit() else 0,
+                    duration_days=duration_days,
+                    quantity=quantity,
                     instructions=row["instructions"] or None,
                 )
             )
-        except (ValidationError, ValueError) as exc:
-            if isinstance(exc, ValidationError):
-                for err in exc.errors():
-                    field = str(err["loc"][0]) if err.get("loc") else "dose"
-                    message = (
-                        "This field is required."
-                        if err.get("input") in ("", 0)
-                        else (err.get("msg", "Invalid value").removeprefix("Value error, "))
-                    )
-                    if field == "medicine_id":
-                        message = "Choose a medicine."
-                    errors.setdefault(f"{field}_{index}", message)
-            else:
-                errors[f"duration_days_{index}"] = "Enter a whole number of days."
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err.get("loc") else "dose"
+                message = (
+                    "This field is required."
+                    if err.get("input") in ("", 0)
+                    else (err.get("msg", "Invalid value").removeprefix("Value error, "))
+                )
+                if field == "medicine_id":
+                    message = "Choose a medicine."
+                errors.setdefault(f"{field}_{index}", message)
     if not items and not errors:
         errors["form"] = "Add at least one medicine."
     return items, errors
@@ -181,7 +202,8 @@ def _items_from(rows: list[dict[str, str]]) -> tuple[list[schemas.ItemIn], dict[
 async def new_prescription_submit(request: Request, actor: Prescriber, db: DB):
     form = await read_form(request)
     values = form_values(form, "patient_id", "encounter_id", "notes", "override_reason", "action")
-    count = min(max(int(str(form.get("row_count", MIN_ROWS)) or MIN_ROWS), MIN_ROWS), MAX_ROWS)
+    typed_rows = parse_int(str(form.get("row_count", "")), 0, MAX_ID) or MIN_ROWS
+    count = min(max(typed_rows, MIN_ROWS), MAX_ROWS)
     rows = _rows_from(form, count)
     patient_id = parse_id(values["patient_id"])
     if values["action"] == "add_row":
@@ -449,12 +471,13 @@ async def dispense_submit(prescription_id: RowId, request: Request, actor: Dispe
     lines = []
     for key, raw in values.items():
         item_id = parse_id(key[4:])
-        if not raw or raw == "0":
+        quantity = parse_int(raw, 0, schemas.MAX_QUANTITY)
+        if not raw or quantity == 0:
             continue
-        if item_id is None or not raw.isdigit():
-            errors[key] = "Enter a whole number."
+        if item_id is None or quantity is None:
+            errors[key] = f"Enter a whole number from 1 to {schemas.MAX_QUANTITY:,}."
             continue
-        lines.append(schemas.DispenseItemIn(item_id=item_id, quantity=int(raw)))
+        lines.append(schemas.DispenseItemIn(item_id=item_id, quantity=quantity))
     if not lines and not errors:
         errors["form"] = "Enter a quantity to dispense."
     if errors:

@@ -19,6 +19,7 @@ from openward.core.actors import Actor
 from openward.core.pdf import Document
 from openward.db import utcnow
 from openward.identity import service as identity_service
+from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.errors import PatientInactive
 from openward.patients.mrn import format_mrn
@@ -30,6 +31,7 @@ from openward.pharmacy.errors import (
     InteractionSevere,
     InvalidTransition,
     MedicineInactive,
+    NotThePrescriber,
     NotYourPrescription,
     PrescriptionNotFound,
     RenewalNotFound,
@@ -155,6 +157,15 @@ async def _check_access(
         return
     patient = await patients_service.get(db, prescription.patient_id)
     await patients_service.check_access(db, actor, patient, break_glass_reason=break_glass_reason)
+    await minimum_necessary.require(
+        db,
+        actor,
+        minimum_necessary.PRESCRIPTIONS,
+        patient_id=patient.id,
+        action="prescription.read",
+        object_type="prescription",
+        object_id=prescription.id,
+    )
 
 
 async def get_for(
@@ -325,6 +336,15 @@ async def _scope(
     if actor.role == "patient":
         mine = await patients_service.my_id(db, actor)
         if patient_id is not None and patient_id != mine:
+            await audit.record(
+                db,
+                actor,
+                "prescription.list",
+                object_type="prescription",
+                patient_id=patient_id,
+                outcome="denied",
+                detail={"why": "not_your_prescription"},
+            )
             raise NotYourPrescription("Patients see only their own prescriptions.")
         return query.where(Prescription.patient_id == (mine or 0))
     if patient_id is not None:
@@ -488,6 +508,16 @@ async def request_renewal(
     """A patient asks the prescriber to renew one of their own prescriptions."""
     prescription = await get(db, prescription_id)
     if prescription.patient_id != await patients_service.my_id(db, actor):
+        await audit.record(
+            db,
+            actor,
+            "renewal.request",
+            object_type="prescription",
+            object_id=prescription.id,
+            patient_id=prescription.patient_id,
+            outcome="denied",
+            detail={"why": "not_your_prescription"},
+        )
         raise NotYourPrescription()
     if prescription.status == "cancelled":
         raise InvalidTransition("A cancelled prescription cannot be renewed.")
@@ -605,7 +635,19 @@ async def _pending_for_decision(
 ) -> tuple[RenewalRequest, Prescription]:
     request = await renewal_get(db, request_id)
     prescription = await get(db, request.prescription_id)
-    await _check_access(db, actor, prescription, None)
+    if actor.id is None or actor.id != prescription.prescriber_id:
+        # No delegate is recorded on a prescription: its prescriber alone decides.
+        await audit.record(
+            db,
+            actor,
+            "renewal.decide",
+            object_type="renewal_request",
+            object_id=request.id,
+            patient_id=request.patient_id,
+            outcome="denied",
+            detail={"why": "not_the_prescriber", "prescription_id": prescription.id},
+        )
+        raise NotThePrescriber()
     if request.status != "pending":
         raise InvalidTransition(f"This request is already {request.status}.")
     return request, prescription

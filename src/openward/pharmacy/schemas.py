@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from openward.core.dates import Day
 from openward.core.params import MAX_ID
 from openward.core.schemas import InputModel
 
@@ -16,6 +17,8 @@ Severity = Literal["minor", "moderate", "severe"]
 PrescriptionStatus = Literal["active", "partially_dispensed", "dispensed", "cancelled"]
 RenewalStatus = Literal["pending", "approved", "declined"]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The most of one medicine a prescription line may ask for, or one dispense hand out.
+MAX_QUANTITY = 100_000
 Price = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)]
 
 # ---------------------------------------------------------------- catalogue
@@ -71,7 +74,7 @@ class MedicineList(BaseModel):
 class ReceiptIn(InputModel):
     medicine_id: Id
     batch_number: str = Field(min_length=1, max_length=60)
-    expiry_date: date
+    expiry_date: Day
     quantity: int = Field(ge=1, le=10_000_000)
     unit_cost: Price
     supplier: str | None = Field(default=None, max_length=200)
@@ -164,7 +167,7 @@ class ItemIn(InputModel):
     route: str = Field(min_length=1, max_length=40)
     frequency: str = Field(min_length=1, max_length=100)
     duration_days: int | None = Field(default=None, ge=1, le=3650)
-    quantity: int = Field(ge=1, le=100_000)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
     instructions: str | None = Field(default=None, max_length=2000)
 
 
@@ -230,7 +233,7 @@ class CancelIn(InputModel):
 
 class DispenseItemIn(InputModel):
     item_id: Id
-    quantity: int = Field(ge=1, le=100_000)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
 class DispenseIn(InputModel):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from openward.core.private_files import open_new_private, private_dir
+
 CHUNK = 1024 * 1024
 SUBDIR = "radiology"
 
@@ -84,15 +86,15 @@ def path_of(media_dir: Path, key: str) -> Path:
 def store(source: BinaryIO, media_dir: Path, max_bytes: int) -> Stored:
     """Copy `source` into the media directory under a new random key; blocking (run it in a
     worker thread). Raises Empty, TooLarge or Unrecognised, leaving nothing behind."""
-    target_dir = directory(media_dir)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(media_dir)  # 0700 all the way down: attachments are patient data
+    target_dir = private_dir(directory(media_dir))
     key = secrets.token_hex(16)
     temp = target_dir / f".upload-{key}.part"
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
-        with open(temp, "xb") as out:
+        with os.fdopen(open_new_private(temp), "wb") as out:  # 0600, whatever the umask
             while chunk := source.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:

@@ -229,9 +229,11 @@ async def _detail(
     zone = settings_of(request).zone
     order = await radiology_service.get_for(db, actor, order_id)
     shown = await radiology_service.present_one(db, actor, order, zone)
-    attachments = await radiology_service.present_attachments(
-        db, await radiology_service.list_attachments(db, actor, order_id), zone
-    )
+    attachments = []
+    if not shown.clinical_content_withheld:
+        attachments = await radiology_service.present_attachments(
+            db, await radiology_service.list_attachments(db, actor, order_id), zone
+        )
     allowed = radiology_service.TRANSITIONS[order.status]
     values = values or {}
     if "findings" not in values and actor.role == "radiologist":

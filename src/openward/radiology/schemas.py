@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from openward.core.dates import Moment
 from openward.core.params import MAX_ID
 from openward.core.schemas import InputModel
 from openward.radiology.models import ORDER_STATUSES
@@ -70,7 +71,7 @@ class OrderCreate(InputModel):
 
 
 class ScheduleIn(InputModel):
-    scheduled_at: datetime = Field(
+    scheduled_at: Moment = Field(
         description="ISO 8601, in the future; without an offset it is the hospital's local time"
     )
 
@@ -134,6 +135,11 @@ class OrderOut(BaseModel):
     report_visible: bool = Field(
         description="False when the report exists but this reader may not see it yet "
         "(it is not verified, or the reader's role does not read reports)"
+    )
+    clinical_content_withheld: bool = Field(
+        default=False,
+        description="True for readers who see the order's status but not its notes, "
+        "report or images",
     )
     findings: str | None
     impression: str | None

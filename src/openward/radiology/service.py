@@ -36,6 +36,7 @@ from openward.core.errors import Conflict, PermissionDenied
 from openward.core.timeline import InboxRow
 from openward.db import utcnow
 from openward.identity import service as identity_service
+from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.errors import PatientInactive, PatientNotFound
 from openward.patients.models import Patient
@@ -215,6 +216,8 @@ async def my_report(db: AsyncSession, actor: Actor, order_id: int) -> ImagingOrd
 def report_visible(actor: Actor, order: ImagingOrder) -> bool:
     if order.findings is None and order.impression is None:
         return False
+    if not minimum_necessary.sees(actor, minimum_necessary.IMAGING):
+        return False
     if actor.role == "radiologist":
         return True
     return order.status == "verified" and actor.role in VERIFIED_REPORT_READERS
@@ -269,6 +272,7 @@ async def present(
             )
         },
     )
+    clinical = minimum_necessary.sees(actor, minimum_necessary.IMAGING)
     out = []
     for o in orders:
         patient = patients[o.patient_id]
@@ -291,7 +295,8 @@ async def present(
                 preparation=exam.preparation,
                 duration_minutes=exam.duration_minutes,
                 price=o.price,
-                clinical_notes=o.clinical_notes,
+                clinical_notes=o.clinical_notes if clinical else None,
+                clinical_content_withheld=not clinical,
                 encounter_id=o.encounter_id,
                 doctor_user_id=o.doctor_user_id,
                 doctor_name=names.get(o.doctor_user_id) if o.doctor_user_id else None,
@@ -348,8 +353,18 @@ async def _patient_for_order(
 
 
 async def _requesting_doctor(db: AsyncSession, actor: Actor, user_id: int | None) -> int | None:
+    """A doctor ordering is the requesting doctor, as in the lab: naming a colleague would
+    hand them the patient's report (and the order) without a care relationship. Others
+    (nurses, the front desk) name the doctor they order for."""
+    if actor.role == "doctor":
+        if user_id is not None and user_id != actor.id:
+            raise UnknownDoctor(
+                "A doctor's order names the doctor placing it; leave doctor_user_id out.",
+                field="doctor_user_id",
+            )
+        return actor.id
     if user_id is None:
-        return actor.id if actor.role == "doctor" else None
+        return None
     if await staff_service.doctor_for_user(db, user_id) is None:
         raise UnknownDoctor(
             f"User {user_id} has no doctor profile; name the requesting doctor's account.",
@@ -399,7 +414,12 @@ async def create_order(
         object_type="imaging_order",
         object_id=order.id,
         patient_id=patient.id,
-        detail={"exam": exam.code, "priority": order.priority, "price": order.price},
+        detail={
+            "exam": exam.code,
+            "priority": order.priority,
+            "price": order.price,
+            "doctor_user_id": doctor_user_id,
+        },
     )
     return order
 
@@ -767,8 +787,18 @@ async def attach(
     return attachment
 
 
-async def _images_allowed(actor: Actor, order: ImagingOrder) -> None:
-    """Patients see the images of their exam with the verified report, not before."""
+async def _images_allowed(db: AsyncSession, actor: Actor, order: ImagingOrder, action: str) -> None:
+    """Images are clinical content (minimum necessary; a refusal is audited); patients see
+    the images of their exam with the verified report, not before."""
+    await minimum_necessary.require(
+        db,
+        actor,
+        minimum_necessary.IMAGING,
+        patient_id=order.patient_id,
+        action=action,
+        object_type="imaging_order",
+        object_id=order.id,
+    )
     if actor.role == "patient" and order.status != "verified":
         raise ReportNotVerified("The images are shown with the verified report.")
 
@@ -778,7 +808,7 @@ async def list_attachments(
 ) -> list[ImagingAttachment]:
     order = await get(db, order_id)
     await _check_access(db, actor, order, break_glass_reason)
-    await _images_allowed(actor, order)
+    await _images_allowed(db, actor, order, "radiology.attachment_list")
     rows = list(
         await db.scalars(
             select(ImagingAttachment)
@@ -812,7 +842,7 @@ async def open_attachment(
         raise AttachmentNotFound()
     order = await get(db, attachment.order_id)
     await _check_access(db, actor, order, break_glass_reason)
-    await _images_allowed(actor, order)
+    await _images_allowed(db, actor, order, "radiology.attachment_read")
     path = images.path_of(media_dir, attachment.storage_key)
     if not path.is_file():
         raise AttachmentNotFound("The file is missing from the media store.")

@@ -6,19 +6,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
+from openward.core.body_limit import BodyTooLarge, UploadRoute, upload_body_limit
 from openward.radiology.errors import FileTooLarge
-
-# Room for the multipart envelope (boundaries, part headers, a CSRF field) around the file;
-# the service enforces the exact limit on the file itself.
-ENVELOPE_BYTES = 64 * 1024
 
 
 def body_limit(request: Request) -> int:
-    return request.app.state.settings.upload_max_mb * 1024 * 1024 + ENVELOPE_BYTES
+    return upload_body_limit(request.app.state.settings)
 
 
 def _too_large(request: Request) -> FileTooLarge:
@@ -26,7 +22,7 @@ def _too_large(request: Request) -> FileTooLarge:
     return FileTooLarge(f"The file is larger than the limit of {limit_mb} MB.", field="file")
 
 
-class LimitedUploadRoute(APIRoute):
+class LimitedUploadRoute(UploadRoute):
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()
 
@@ -39,9 +35,12 @@ class LimitedUploadRoute(APIRoute):
             async def counting_receive() -> Message:
                 # Raised while the body is read, so a page can catch it and explain.
                 nonlocal seen
-                if declared.isdigit() and int(declared) > limit:
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
                     raise _too_large(request)
-                message = await receive()
+                try:
+                    message = await receive()
+                except BodyTooLarge:  # the app-wide limit, at the same size: say it our way
+                    raise _too_large(request) from None
                 if message["type"] == "http.request":
                     seen += len(message.get("body", b""))
                     if seen > limit:

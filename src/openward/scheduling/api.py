@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from openward.core.actors import Actor
+from openward.core.dates import Day
 from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
 from openward.identity.access import DB, require, settings_of
 from openward.scheduling import schemas
@@ -52,8 +52,8 @@ async def list_appointments(
     doctor_id: QueryId = None,
     department_id: QueryId = None,
     status: schemas.Status | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
+    to: Day | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
+from openward.core import dates
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import Offset, QueryId, RowId, parse_id
@@ -38,10 +39,7 @@ def _safe_back(target: str | None, fallback: str) -> str:
 
 
 def _parse_day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    return dates.parse_day(text)
 
 
 # ---------------------------------------------------------------- the list
@@ -169,7 +167,7 @@ async def new_appointment_page(
             moment = datetime.fromisoformat(start)
             local = moment.astimezone(zone) if moment.tzinfo else moment
             values["date"], values["time"] = local.date().isoformat(), local.strftime("%H:%M")
-        except ValueError:
+        except (ValueError, OverflowError):  # not a time, or one at the calendar's very end
             pass
     if not values["date"]:
         values["date"] = (datetime.now(zone).date() + timedelta(days=1)).isoformat()
@@ -182,9 +180,8 @@ async def new_appointment_page(
 
 def _start_from(values: dict[str, str]) -> datetime | str:
     """The local date and time typed in the form, or the error message to show."""
-    try:
-        day = date.fromisoformat(values["date"])
-    except ValueError:
+    day = dates.parse_day(values["date"])
+    if day is None:
         return "Choose a date."
     try:
         moment = time.fromisoformat(values["time"])

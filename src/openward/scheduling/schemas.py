@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from openward.core.dates import Day, Moment
 from openward.core.schemas import InputModel
 from openward.scheduling.models import STATUSES
 
@@ -19,7 +20,7 @@ class AppointmentCreate(InputModel):
     doctor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     department_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     specialization: str | None = Field(default=None, min_length=2, max_length=120)
-    start: datetime = Field(
+    start: Moment = Field(
         description="ISO 8601; without an offset it is the hospital's local time. With a "
         "department or specialization instead of a doctor, the earliest free slot at or "
         "after this time is booked."
@@ -35,7 +36,7 @@ class AppointmentCreate(InputModel):
 
 
 class RescheduleIn(InputModel):
-    start: datetime
+    start: Moment
 
 
 class CancelIn(InputModel):
@@ -46,7 +47,7 @@ class CompleteIn(InputModel):
     diagnosis: str = Field(min_length=2, max_length=4000)
     treatment_notes: str | None = Field(default=None, max_length=8000)
     prescription: str | None = Field(default=None, max_length=4000)
-    next_visit_date: date | None = None
+    next_visit_date: Day | None = None
 
 
 class TreatmentOut(BaseModel):
@@ -90,6 +91,8 @@ class PatientHistory(BaseModel):
     patient: dict
     items: list[HistoryItem]
     total: int
+    # True when the reader may see the visits but not their treatment records (front desk).
+    treatments_withheld: bool = False
 
 
 class DeactivatedDoctorOut(BaseModel):

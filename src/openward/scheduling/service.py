@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.clinical import service as clinical_service
-from openward.core import audit
+from openward.core import audit, dates
 from openward.core.actors import Actor
 from openward.core.clock import as_aware
 from openward.db import utcnow
+from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourRecord, PatientInactive
 from openward.patients.mrn import format_mrn
@@ -153,18 +154,35 @@ async def get(db: AsyncSession, appointment_id: int) -> Appointment:
 
 
 async def _check_access(db: AsyncSession, actor: Actor, appointment: Appointment) -> None:
-    """Front desk sees every appointment, a doctor their own, a patient theirs."""
+    """Front desk sees every appointment, a doctor their own, a patient theirs; a refusal is
+    audited (and kept) as the chart's are."""
     if actor.role in FRONT_DESK:
         return
     if actor.role == "patient":
         if appointment.patient_id != await patients_service.my_id(db, actor):
+            await _denied(db, actor, appointment, "not_your_record")
             raise NotYourRecord("This appointment is not yours.")
         return
     if actor.role == "doctor":
         if appointment.doctor_id != await _acting_doctor_id(db, actor):
+            await _denied(db, actor, appointment, "not_your_appointment")
             raise NotYourAppointment()
         return
+    await _denied(db, actor, appointment, "role")
     raise NotYourAppointment()
+
+
+async def _denied(db: AsyncSession, actor: Actor, appointment: Appointment, why: str) -> None:
+    await audit.record(
+        db,
+        actor,
+        "appointment.read",
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+        outcome="denied",
+        detail={"why": why},
+    )
 
 
 async def get_for(db: AsyncSession, actor: Actor, appointment_id: int) -> Appointment:
@@ -252,6 +270,15 @@ def _overlap_error(exc: IntegrityError) -> Exception:
 
 async def _patient_for_booking(db: AsyncSession, actor: Actor, patient_id: int):
     if actor.role == "patient" and patient_id != await patients_service.my_id(db, actor):
+        await audit.record(
+            db,
+            actor,
+            "appointment.book",
+            object_type="appointment",
+            patient_id=patient_id,
+            outcome="denied",
+            detail={"why": "not_your_record"},
+        )
         raise NotYourRecord("Patients can book only for themselves.", field="patient_id")
     patient = await patients_service.get(db, patient_id)
     await patients_service.check_access(db, actor, patient)
@@ -510,6 +537,7 @@ async def complete(
     """The doctor closes the visit with what they found and did: the treatment record."""
     appointment = await get(db, appointment_id)
     if appointment.doctor_id != await _acting_doctor_id(db, actor):
+        await _denied(db, actor, appointment, "not_your_appointment")
         raise NotYourAppointment()
     appointment = await _move(db, actor, appointment_id, "completed")
     await clinical_service.record_treatment(
@@ -530,10 +558,8 @@ async def complete(
 
 
 def day_bounds(first: date | None, last: date | None, zone: ZoneInfo):
-    """UTC bounds of local days, `last` inclusive."""
-    start = datetime.combine(first, time.min, tzinfo=zone) if first else None
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
-    return start, end
+    """UTC bounds of local days, `last` inclusive (a day outside the calendar: 422)."""
+    return dates.day_bounds(first, last, zone)
 
 
 async def _scope(db: AsyncSession, actor: Actor, query: Select[Any]) -> Select[Any]:
@@ -637,7 +663,10 @@ async def history(
             .order_by(Appointment.start_at.desc(), Appointment.id.desc())
         )
     )
-    treatments = await clinical_service.for_appointments(db, [a.id for a in rows])
+    withheld = not minimum_necessary.sees(actor, minimum_necessary.VISITS)
+    treatments = (
+        {} if withheld else await clinical_service.for_appointments(db, [a.id for a in rows])
+    )
     items = []
     for appointment, out in zip(rows, await present(db, rows, zone), strict=True):
         treatment = treatments.get(appointment.id)
@@ -663,7 +692,9 @@ async def history(
         "date_of_birth": patient.date_of_birth.isoformat(),
         "sex": patient.sex,
     }
-    return schemas.PatientHistory(patient=brief, items=items, total=len(items))
+    return schemas.PatientHistory(
+        patient=brief, items=items, total=len(items), treatments_withheld=withheld
+    )
 
 
 CSV_COLUMNS = (
@@ -686,29 +717,31 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+# The visit columns anyone who may read the history sees (minimum necessary).
+VISIT_COLUMNS = CSV_COLUMNS[:6]
+
+
 def history_csv(record: schemas.PatientHistory) -> str:
+    """The history as a spreadsheet; without the treatment columns when they are withheld."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    columns = VISIT_COLUMNS if record.treatments_withheld else CSV_COLUMNS
+    writer.writerow(columns)
     for item in record.items:
         t = item.treatment
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    item.start.date().isoformat(),
-                    item.start.strftime("%H:%M"),
-                    item.doctor_name,
-                    item.department_name,
-                    item.status,
-                    item.reason,
-                    t.diagnosis if t else None,
-                    t.treatment_notes if t else None,
-                    t.prescription if t else None,
-                    t.next_visit_date.isoformat() if t and t.next_visit_date else None,
-                )
-            ]
+        row = (
+            item.start.date().isoformat(),
+            item.start.strftime("%H:%M"),
+            item.doctor_name,
+            item.department_name,
+            item.status,
+            item.reason,
+            t.diagnosis if t else None,
+            t.treatment_notes if t else None,
+            t.prescription if t else None,
+            t.next_visit_date.isoformat() if t and t.next_visit_date else None,
         )
+        writer.writerow([_cell(v) for v in row[: len(columns)]])
     return buffer.getvalue()
 
 

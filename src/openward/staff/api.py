@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
 from openward.core.actors import Actor
+from openward.core.dates import Day
 from openward.core.params import Offset, QueryId, RowId
 from openward.identity.access import DB, require, settings_of
 from openward.scheduling import schemas as scheduling_schemas
@@ -81,7 +81,7 @@ async def list_doctors(
     q: Annotated[str | None, Query(max_length=100)] = None,
     department_id: QueryId = None,
     specialization: Annotated[str | None, Query(max_length=120)] = None,
-    available_on: date | None = None,
+    available_on: Day | None = None,
     include_inactive: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -145,7 +145,7 @@ async def activate_doctor(doctor_id: RowId, actor: Admin, db: DB):
 
 @router.get("/doctors/{doctor_id}/availability", response_model=schemas.AvailabilityOut)
 async def get_availability(doctor_id: RowId, actor: Reader, db: DB):
-    return await staff_service.availability(db, doctor_id)
+    return await staff_service.availability(db, doctor_id, actor)
 
 
 @router.put(
@@ -182,7 +182,7 @@ async def remove_exception(doctor_id: RowId, exception_id: RowId, actor: Schedul
     response_model=list[schemas.SlotOut],
     summary="Free slots on one date (ISO 8601 with the hospital's offset)",
 )
-async def free_slots(doctor_id: RowId, date: date, request: Request, actor: Reader, db: DB):
+async def free_slots(doctor_id: RowId, date: Day, request: Request, actor: Reader, db: DB):
     zone = settings_of(request).zone
     doctor = await staff_service.get_doctor(db, doctor_id)
     if not doctor.is_active:

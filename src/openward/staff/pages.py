@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
+from openward.core import dates
 from openward.core.actors import Actor
 from openward.core.errors import DomainError, PermissionDenied
-from openward.core.params import Offset, RowId, parse_id
+from openward.core.params import MAX_ID, Offset, RowId, parse_id, parse_int
 from openward.identity.access import DB, require, settings_of
 from openward.identity.passwords import policy_problem
 from openward.scheduling import service as scheduling_service
@@ -146,10 +147,7 @@ async def department_edit_submit(request: Request, department_id: RowId, actor: 
 
 
 def _parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    return dates.parse_day(text)
 
 
 async def _department_options(db, current_id: int | None = None) -> list[tuple[str, str]]:
@@ -357,7 +355,7 @@ async def _profile(
     view = await staff_service.doctor_view(db, doctor_id)
     is_admin = actor.can("staff:manage")
     is_self = actor.id is not None and actor.id == view.user.id
-    schedule = await staff_service.availability(db, doctor_id)
+    schedule = await staff_service.availability(db, doctor_id, actor)
     to_rebook = []
     if is_admin and not view.doctor.is_active:
         to_rebook = await scheduling_service.future_for_doctor(
@@ -536,10 +534,10 @@ async def availability_submit(request: Request, doctor_id: RowId, actor: Schedul
     schedule = await staff_service.availability_for_editing(db, actor, doctor_id)
     values = {"slot_minutes": str(form.get("slot_minutes", "")).strip()}
     rows_text = str(form.get("rows", ""))
-    rows = int(rows_text) if rows_text.isdigit() else BLOCKS_PER_DAY
+    rows = parse_int(rows_text, 0, MAX_ID) or BLOCKS_PER_DAY
     rows = min(max(rows, BLOCKS_PER_DAY), MAX_BLOCKS_PER_DAY)
     blocks, errors = _read_week(form, values, rows)
-    slot_minutes = int(values["slot_minutes"]) if values["slot_minutes"].isdigit() else 0
+    slot_minutes = parse_int(values["slot_minutes"], 0, MAX_ID) or 0
     if slot_minutes not in SLOT_LENGTHS and slot_minutes != schedule.slot_minutes:
         errors["slot_minutes"] = "Choose one of the slot lengths."
     if errors:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from openward.core.dates import Day
 from openward.core.schemas import InputModel
 from openward.identity.schemas import Password
 
@@ -145,7 +146,7 @@ class AvailabilityIn(InputModel):
 
 
 class ExceptionIn(InputModel):
-    date: dt.date
+    date: Day
     kind: Literal["leave", "extra"]
     start: time | None = None
     end: time | None = None

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
 from openward.core.actors import Actor
+from openward.core.schemas import search_text
 from openward.db import utcnow
 from openward.identity import schemas as identity_schemas
 from openward.identity import service as identity_service
@@ -313,7 +314,7 @@ async def list_doctors(
         query = query.where(Doctor.department_id == department_id)
     if specialization:
         query = query.where(func.lower(Doctor.specialization) == specialization.strip().lower())
-    for word in (q or "").lower().split():
+    for word in search_text(q or "").lower().split():
         query = query.where(
             or_(
                 func.lower(User.full_name).contains(word, autoescape=True),
@@ -407,8 +408,18 @@ async def _check_may_edit(db: AsyncSession, actor: Actor, doctor: Doctor) -> Non
         raise NotYourProfile()
 
 
-async def availability(db: AsyncSession, doctor_id: int) -> schemas.AvailabilityOut:
+def sees_leave_reasons(actor: Actor | None, doctor: Doctor) -> bool:
+    """Why a doctor is away is for those who keep the schedule: an administrator and the
+    doctor themself. Everyone else (patients booking included) sees only that they are."""
+    return actor is not None and (actor.role == "admin" or doctor.user_id == actor.id)
+
+
+async def availability(
+    db: AsyncSession, doctor_id: int, actor: Actor | None = None
+) -> schemas.AvailabilityOut:
+    """Weekly hours and coming exceptions; leave reasons only where sees_leave_reasons."""
     doctor = await get_doctor(db, doctor_id)
+    reasons = sees_leave_reasons(actor, doctor)
     weekly = await db.scalars(
         select(WeeklyHours)
         .where(WeeklyHours.doctor_id == doctor_id)
@@ -426,7 +437,12 @@ async def availability(db: AsyncSession, doctor_id: int) -> schemas.Availability
     return schemas.AvailabilityOut(
         slot_minutes=doctor.slot_minutes,
         weekly=[schemas.WeeklyBlockOut.model_validate(w) for w in weekly],
-        exceptions=[schemas.ExceptionOut.model_validate(e) for e in exceptions],
+        exceptions=[
+            schemas.ExceptionOut.model_validate(e).model_copy(
+                update={} if reasons else {"reason": None}
+            )
+            for e in exceptions
+        ],
     )
 
 
@@ -463,7 +479,7 @@ async def set_availability(
         object_id=doctor_id,
         detail={"slot_minutes": data.slot_minutes, "blocks": len(blocks)},
     )
-    return await availability(db, doctor_id)
+    return await availability(db, doctor_id, actor)
 
 
 async def add_exception(
@@ -617,4 +633,4 @@ async def availability_for_editing(
     administrator, or the doctor themself; anyone else gets NotYourProfile)."""
     doctor = await get_doctor(db, doctor_id)
     await _check_may_edit(db, actor, doctor)
-    return await availability(db, doctor_id)
+    return await availability(db, doctor_id, actor)

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from openward.core.errors import DomainError, ValidationFailed
+from openward.core.schemas import LONGEST_TEXT
 from openward.core.security import constant_time_equal
 from openward.identity.access import CsrfFailed
 
@@ -40,6 +41,10 @@ async def read_form(request: Request) -> FormData:
     for name, value in form.multi_items():
         if isinstance(value, str) and "\x00" in value:
             raise ValidationFailed("This field must not contain NUL characters.", field=name)
+        if isinstance(value, str) and len(value) > LONGEST_TEXT:  # no form field takes more
+            raise ValidationFailed(
+                f"This field is too long (at most {LONGEST_TEXT:,} characters).", field=name
+            )
     sent = str(form.get("csrf_token", ""))
     expected = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not constant_time_equal(sent, expected):

@@ -44,3 +44,9 @@ document.addEventListener("submit", function (event) {
   var message = button && button.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { event.preventDefault(); }
 });
+
+// Print buttons: <button data-print> prints the page (no inline script under the CSP).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) { window.print(); }
+});
