@@ -383,6 +383,7 @@ async def reach(demo_hospital, assembled_app, tmp_path_factory) -> dict[str, Rea
     found: dict[str, Reach] = {}
     form_shapes: set[Any] = set()
     url_shapes: set[str] = set()
+    started = time.perf_counter()
     for username in ROLES:
         where = tmp_path_factory.mktemp(f"crawl-{username}")
         async with _signed_in(assembled_app, template, where, username, passwords[username]) as f:
@@ -398,6 +399,8 @@ async def reach(demo_hospital, assembled_app, tmp_path_factory) -> dict[str, Rea
             if shape not in url_shapes:
                 url_shapes.add(shape)
                 role.own_urls.append(url)
+    pages = sum(len(role.urls) for role in found.values())
+    print(f"crawl: {pages} pages of {len(ROLES)} roles, {time.perf_counter() - started:.1f}s")
     return found
 
 
