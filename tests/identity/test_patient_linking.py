@@ -48,6 +48,22 @@ async def _record(client, desk, **overrides) -> dict:
     return created.json()
 
 
+async def _register_on_the_page(client, mrn: str, code: str):
+    return await submit(
+        client,
+        "/register",
+        username="chloe",
+        password=STRONG_PASSWORD,
+        full_name="Chloé Lefèvre",
+        date_of_birth="1991-05-06",
+        sex="female",
+        email="",
+        phone="",
+        mrn=mrn,
+        activation_code=code,
+    )
+
+
 async def _code(client, desk, patient_id: int) -> str:
     issued = await client.post(f"/api/v1/patients/{patient_id}/activation-code", headers=desk)
     assert issued.status_code == 201, issued.text
@@ -221,19 +237,7 @@ async def test_the_front_desk_prints_a_code_and_the_registration_page_uses_it(
         words = text_of(slip.text)
         assert "Activation code" in words and "/register" in words
         code = slip.text.split('data-testid="code">', 1)[1].split("<", 1)[0]
-    done = await submit(
-        client,
-        "/register",
-        username="chloe",
-        password=STRONG_PASSWORD,
-        full_name="Chloé Lefèvre",
-        date_of_birth="1991-05-06",
-        sex="female",
-        email="",
-        phone="",
-        mrn=record["mrn"],
-        activation_code=code,
-    )
+    done = await _register_on_the_page(client, record["mrn"], code)
     assert done.status_code == 201, text_of(done.text)[:400]
     assert f"{record['mrn'][:3]}-{record['mrn'][3:6]}" in text_of(done.text)
 
@@ -241,18 +245,18 @@ async def test_the_front_desk_prints_a_code_and_the_registration_page_uses_it(
 async def test_the_registration_page_says_what_is_wrong_without_a_code(client, as_role):
     desk = await as_role("receptionist")
     record = await _record(client, desk)
-    refused = await submit(
-        client,
-        "/register",
-        username="chloe",
-        password=STRONG_PASSWORD,
-        full_name="Chloé Lefèvre",
-        date_of_birth="1991-05-06",
-        sex="female",
-        email="",
-        phone="",
-        mrn=record["mrn"],
-        activation_code="",
-    )
+    refused = await _register_on_the_page(client, record["mrn"], "")
     assert refused.status_code == 422
     assert "activation code" in text_of(refused.text).lower()
+
+
+async def test_no_code_is_issued_for_a_deactivated_record(client, as_role):
+    desk = await as_role("receptionist")
+    record = await _record(client, desk)
+    await client.post(
+        f"/api/v1/patients/{record['id']}/deactivate",
+        json={"reason": "registered twice"},
+        headers=desk,
+    )
+    refused = await client.post(f"/api/v1/patients/{record['id']}/activation-code", headers=desk)
+    assert refused.status_code == 409 and refused.json()["code"] == "patient_inactive"

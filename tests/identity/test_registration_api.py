@@ -230,3 +230,23 @@ async def test_asking_for_a_staff_account_with_a_weak_password_returns_422(clien
     assert response.status_code == 422
     assert response.json()["code"] == "weak_password"
     assert _fields(response) == ["password"]
+
+
+async def test_probing_e_mail_addresses_by_registering_is_throttled(app, make_user):
+    """The generic refusal alone would still let one address test address after address."""
+    import httpx
+
+    await make_user("nurse", username="nurse-paula", email="paula@example.org")
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.60", 4100))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as prober:
+        answers = [
+            (
+                await prober.post(
+                    "/api/v1/auth/register",
+                    json={**PATIENT, "username": f"probe{n}", "email": "paula@example.org"},
+                )
+            ).status_code
+            for n in range(11)
+        ]
+    assert answers[:10] == [409] * 10
+    assert answers[10] == 429

@@ -20,6 +20,11 @@ class AccountLocked(DomainError):
     keep_writes = True
 
 
+def wait_then(error: type[DomainError], message: str, seconds: int) -> DomainError:
+    """A throttle's refusal: says how long to wait, in words and in Retry-After."""
+    return error(message, headers={"Retry-After": str(seconds)}, extra={"retry_after": seconds})
+
+
 class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
@@ -41,6 +46,7 @@ class SignInNotFound(NotFound):
 class RegistrationRefused(Conflict):
     code = "registration_refused"
     title = "An online account cannot be created with these details"
+    keep_writes = True  # the count and the audit row of the refusal; nothing else is written
 
 
 class AccountPending(PermissionDenied):
@@ -146,4 +152,5 @@ __all__ = [
     "UsernameTaken",
     "WeakPassword",
     "WrongCurrentPassword",
+    "wait_then",
 ]

@@ -41,6 +41,7 @@ from openward.identity.errors import (
     UserNotFound,
     WeakPassword,
     WrongCurrentPassword,
+    wait_then,
 )
 from openward.identity.models import ApiSignIn, RefreshToken, User, WebSession
 from openward.identity.passwords import policy_problem
@@ -144,23 +145,36 @@ REGISTRATION_REFUSED = (
 )
 
 
-async def _create_self_service(
-    db: AsyncSession, settings: Settings, origin: Actor, account: schemas.UserCreate, **kw
-) -> User:
+async def _refuse_unusable_email(
+    db: AsyncSession, settings: Settings, origin: Actor, username: str, email: str | None
+) -> None:
     """Self-registration never says whose e-mail address is on file here: a taken address
-    gets the same refusal as any other, counted against the client address and audited."""
-    try:
-        return await create_user(db, origin, account, **kw)
-    except EmailTaken:
-        await throttle.counter(db, settings).add("link", "registration", origin.ip, utcnow())
-        await audit.record(
-            db,
-            origin.as_anonymous(account.username),
-            kw.get("action", "user.create"),
-            outcome="failure",
-            reason="email_taken",
+    gets the same refusal as any other, counted against the client address and audited; an
+    address that keeps probing waits. Runs before anything is written, so the count and the
+    audit row are all that a refusal keeps."""
+    fails = throttle.counter(db, settings)
+    counts = await fails.counts("link", "registration", origin.ip, throttle.window_start(settings))
+    if counts.address >= settings.link_ip_max_failures:
+        wait = throttle.seconds_until_free(counts.address_oldest, settings)
+        raise wait_then(
+            TooManyAttempts,
+            "Too many refused registrations from this address. Try again later, or ask the "
+            "front desk.",
+            wait,
         )
-        raise RegistrationRefused(REGISTRATION_REFUSED) from None
+    if not email or not await db.scalar(
+        select(User.id).where(func.lower(User.email) == email.lower())
+    ):
+        return
+    await fails.add("link", "registration", origin.ip, utcnow())
+    await audit.record(
+        db,
+        origin.as_anonymous(normalize_username(username)),
+        "user.register",
+        outcome="failure",
+        reason="email_taken",
+    )
+    raise RegistrationRefused(REGISTRATION_REFUSED)
 
 
 async def register_patient(
@@ -168,6 +182,7 @@ async def register_patient(
 ) -> tuple[User, int, str]:
     """Self-registration: the login and the patient record, in one transaction. With an MRN
     and the activation code the front desk issued, the login is linked to that record."""
+    await _refuse_unusable_email(db, settings, origin, data.username, data.email)
     claimed = None
     if data.mrn:
         claimed = await activation.claim(
@@ -181,7 +196,7 @@ async def register_patient(
         phone=data.phone,
         role="patient",
     )
-    user = await _create_self_service(db, settings, origin, account, action="user.register_patient")
+    user = await create_user(db, origin, account, action="user.register_patient")
     if claimed is not None:
         linked = await patients_service.link_login(
             db, actor_for(user, origin, "anonymous"), claimed, user.id
@@ -207,10 +222,9 @@ async def register_staff(
     db: AsyncSession, settings: Settings, origin: Actor, data: schemas.RegisterStaffIn
 ) -> User:
     """A staff member asks for an account; it cannot sign in until an admin approves."""
+    await _refuse_unusable_email(db, settings, origin, data.username, data.email)
     account = schemas.UserCreate(**data.model_dump())
-    return await _create_self_service(
-        db, settings, origin, account, approved=False, action="user.register_staff"
-    )
+    return await create_user(db, origin, account, approved=False, action="user.register_staff")
 
 
 async def get_user(db: AsyncSession, user_id: int) -> User:
@@ -370,18 +384,27 @@ async def reset_mfa(db: AsyncSession, actor: Actor, user_id: int) -> User:
     return user
 
 
+async def _end_api_sign_ins(
+    db: AsyncSession, reason: str, *, user_id: int | None = None, family_id: str | None = None
+) -> None:
+    """End API sign-ins, every one of a user's or one token family: refresh tokens revoked
+    (so their access tokens stop too) and the sign-in marked ended."""
+    now = utcnow()
+    tokens = update(RefreshToken).where(RefreshToken.revoked_at.is_(None))
+    sign_ins = update(ApiSignIn).where(ApiSignIn.ended_at.is_(None))
+    if family_id is not None:
+        tokens = tokens.where(RefreshToken.family_id == family_id)
+        sign_ins = sign_ins.where(ApiSignIn.family_id == family_id)
+    else:
+        tokens = tokens.where(RefreshToken.user_id == user_id)
+        sign_ins = sign_ins.where(ApiSignIn.user_id == user_id)
+    await db.execute(tokens.values(revoked_at=now))
+    await db.execute(sign_ins.values(ended_at=now, ended_reason=reason))
+
+
 async def _end_all_sign_ins(db: AsyncSession, user_id: int, reason: str) -> None:
     now = utcnow()
-    await db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    await db.execute(
-        update(ApiSignIn)
-        .where(ApiSignIn.user_id == user_id, ApiSignIn.ended_at.is_(None))
-        .values(ended_at=now, ended_reason=reason)
-    )
+    await _end_api_sign_ins(db, reason, user_id=user_id)
     await db.execute(
         update(WebSession)
         .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
@@ -451,30 +474,30 @@ async def _refuse_if_throttled(
     if counts.address >= settings.login_ip_max_failures:
         await _deny(db, origin, username, "address_throttled")
         wait = throttle.seconds_until_free(counts.address_oldest, settings)
-        raise TooManyAttempts(
+        raise wait_then(
+            TooManyAttempts,
             f"Too many failed sign-ins from this address. Try again in {_wait_text(wait)}.",
-            headers={"Retry-After": str(wait)},
-            extra={"retry_after": wait},
+            wait,
         )
     if counts.everywhere >= settings.login_global_max_failures and not await known_address(
         db, origin.ip
     ):
         await _deny(db, origin, username, "global_throttle")
         wait = settings.login_window_minutes * 60
-        raise TooManyAttempts(
+        raise wait_then(
+            TooManyAttempts,
             "Sign-in is paused for new devices while the hospital is under a password attack. "
             f"Try again in {_wait_text(wait)}, or from a computer you have used before.",
-            headers={"Retry-After": str(wait)},
-            extra={"retry_after": wait},
+            wait,
         )
     if counts.pair >= settings.login_max_failures:
         await _deny(db, origin, username, "account_locked")
         wait = throttle.seconds_until_free(counts.pair_oldest, settings)
-        raise AccountLocked(
+        raise wait_then(
+            AccountLocked,
             f"Too many failed sign-ins. Try again in {_wait_text(wait)} "
             "or ask an administrator to unlock the account.",
-            headers={"Retry-After": str(wait)},
-            extra={"retry_after": wait},
+            wait,
         )
     return counts
 
@@ -495,11 +518,11 @@ async def _refuse_if_under_attack(
         return
     await _deny(db, origin, username, "account_locked")
     wait = settings.login_window_minutes * 60
-    raise AccountLocked(
+    raise wait_then(
+        AccountLocked,
         "Too many failed sign-ins on this account from many places. Sign in from a computer "
         "you have used before, or ask an administrator to unlock the account.",
-        headers={"Retry-After": str(wait)},
-        extra={"retry_after": wait},
+        wait,
     )
 
 
@@ -746,20 +769,6 @@ def _why_sign_in_ends(
     return None
 
 
-async def _end_api_sign_in(db: AsyncSession, family_id: str, reason: str) -> None:
-    now = utcnow()
-    await db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    await db.execute(
-        update(ApiSignIn)
-        .where(ApiSignIn.family_id == family_id, ApiSignIn.ended_at.is_(None))
-        .values(ended_at=now, ended_reason=reason)
-    )
-
-
 async def refresh_tokens(
     db: AsyncSession, settings: Settings, origin: Actor, refresh_token: str
 ) -> TokenPair:
@@ -782,7 +791,7 @@ async def refresh_tokens(
     )
     if spent.rowcount != 1:
         if row.revoked_at is None or row.used_at is not None:
-            await _end_api_sign_in(db, row.family_id, "refresh_reuse")
+            await _end_api_sign_ins(db, "refresh_reuse", family_id=row.family_id)
             await audit.record(
                 db,
                 who,
@@ -799,7 +808,7 @@ async def refresh_tokens(
     sign_in = await db.scalar(select(ApiSignIn).where(ApiSignIn.family_id == row.family_id))
     why = _why_sign_in_ends(settings, sign_in, user, now)
     if why is not None:
-        await _end_api_sign_in(db, row.family_id, "refresh_refused")
+        await _end_api_sign_ins(db, "refresh_refused", family_id=row.family_id)
         await audit.record(
             db,
             who,
@@ -821,7 +830,7 @@ async def logout(db: AsyncSession, actor: Actor) -> None:
     if actor.id is None:
         return
     if actor.token_family:
-        await _end_api_sign_in(db, actor.token_family, "logout")
+        await _end_api_sign_ins(db, "logout", family_id=actor.token_family)
     await audit.record(
         db, actor, "auth.logout", object_type="user", object_id=actor.id, detail={"via": actor.via}
     )
@@ -900,30 +909,28 @@ async def active_sign_ins(db: AsyncSession, settings: Settings, actor: Actor) ->
             )
         )
     oldest = now - timedelta(days=settings.api_sign_in_max_days)
-    families = await db.scalars(
-        select(ApiSignIn).where(
+    live_until = func.max(RefreshToken.expires_at)
+    families = await db.execute(
+        select(ApiSignIn, live_until)
+        .join(RefreshToken, RefreshToken.family_id == ApiSignIn.family_id)
+        .where(
             ApiSignIn.user_id == actor.id,
             ApiSignIn.ended_at.is_(None),
             ApiSignIn.started_at > oldest,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > now,
         )
+        .group_by(ApiSignIn.id)
     )
-    for sign_in in families:
-        live_until = await db.scalar(
-            select(func.max(RefreshToken.expires_at)).where(
-                RefreshToken.family_id == sign_in.family_id,
-                RefreshToken.revoked_at.is_(None),
-                RefreshToken.used_at.is_(None),
-            )
-        )
-        if live_until is None or live_until <= now:
-            continue
+    for sign_in, ends_at in families:
         rows.append(
             SignInRow(
                 f"api-{sign_in.id}",
                 "api",
                 sign_in.started_at,
                 sign_in.last_used_at,
-                live_until,
+                ends_at,
                 sign_in.ip,
                 sign_in.user_agent,
                 sign_in.family_id == actor.token_family,
@@ -946,7 +953,7 @@ async def end_sign_in(db: AsyncSession, actor: Actor, sign_in_id: str) -> None:
         sign_in = await db.get(ApiSignIn, number)
         if sign_in is None or sign_in.user_id != actor.id or sign_in.ended_at is not None:
             raise SignInNotFound()
-        await _end_api_sign_in(db, sign_in.family_id, "ended_by_user")
+        await _end_api_sign_ins(db, "ended_by_user", family_id=sign_in.family_id)
     else:
         raise SignInNotFound()
     await db.flush()
@@ -1165,11 +1172,7 @@ async def change_own_password(
     user.password_hash = await security.hash_password_off_loop(new)
     user.password_changed_at = utcnow()
     now = utcnow()
-    await db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    await _end_api_sign_ins(db, "password_changed", user_id=user.id)
     await db.execute(
         update(WebSession)
         .where(

@@ -22,8 +22,8 @@ from openward.core import audit, security
 from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.identity import throttle
-from openward.identity.errors import TooManyAttempts
-from openward.patients.errors import AlreadyLinked, RecordNotMatched
+from openward.identity.errors import TooManyAttempts, wait_then
+from openward.patients.errors import AlreadyLinked, PatientInactive, RecordNotMatched
 from openward.patients.models import ActivationCode, Patient
 from openward.patients.service import digits_of
 
@@ -63,6 +63,8 @@ async def issue(db: AsyncSession, settings: Settings, actor: Actor, patient: Pat
     """A new code for the patient; any earlier code that was not used stops working."""
     if patient.user_id is not None:
         raise AlreadyLinked()
+    if not patient.is_active:
+        raise PatientInactive("Reactivate this record before issuing an activation code.")
     now = utcnow()
     await db.execute(
         update(ActivationCode)
@@ -129,18 +131,18 @@ async def claim(
     if counts.address >= settings.link_ip_max_failures:
         await _failed(db, origin, patient, "address_throttled")
         wait = throttle.seconds_until_free(counts.address_oldest, settings)
-        raise TooManyAttempts(
+        raise wait_then(
+            TooManyAttempts,
             "Too many attempts to link an account from this address. Try again later, or ask "
             "the front desk.",
-            headers={"Retry-After": str(wait)},
-            extra={"retry_after": wait},
+            wait,
         )
     if counts.subject >= settings.link_max_failures:
         await _failed(db, origin, patient, "record_throttled")
-        raise TooManyAttempts(
+        raise wait_then(
+            TooManyAttempts,
             "Too many attempts for this record. Ask the front desk for a new activation code.",
-            headers={"Retry-After": str(settings.login_window_minutes * 60)},
-            extra={"retry_after": settings.login_window_minutes * 60},
+            settings.login_window_minutes * 60,
         )
     stored = await _live_code(db, patient.id) if patient is not None else None
     matches = (
