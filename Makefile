@@ -37,6 +37,7 @@ test: $(VENV)/.dev-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q -p no:xdist tests/core/test_import_contracts.py
 
 clean-db:
 	rm -f openward.db openward.db-wal openward.db-shm openward.db.secret openward.db.demo-logins

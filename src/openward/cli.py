@@ -1,4 +1,8 @@
-"""The `openward` command: serve, database, users, demo data and the audit check."""
+"""The `openward` command: serve, database, users, demo data and the audit check.
+
+Each command imports what it needs inside its function (the documented exception to
+module-level imports, docs/architecture.md): `openward --help` and `openward db upgrade`
+start without loading every domain, the app and the ICD-10 table."""
 
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ def _settings() -> Settings:
 
 
 async def _run_in_session(settings: Settings, work):
-    from openward.db import create_engine, session_factory, session_scope
+    from openward.db import create_engine, session_factory, session_scope  # lazy: start-up time
 
     engine = create_engine(settings)
     try:
@@ -82,7 +86,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Bring the database schema up to date (safe to run again)."""
-    from openward.migrate import upgrade
+    from openward.migrate import upgrade  # lazy: start-up time
 
     settings = _settings()
     upgrade(settings.database_url, revision)
@@ -95,7 +99,7 @@ def db_current() -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from openward.migrate import head_revision
+    from openward.migrate import head_revision  # lazy: start-up time
 
     async def work(db):
         try:
@@ -117,10 +121,10 @@ def create_admin(
     """Create an administrator account."""
     from pydantic import ValidationError
 
-    from openward.core.actors import Actor
-    from openward.core.errors import DomainError
-    from openward.identity import schemas
-    from openward.identity import service as identity_service
+    from openward.core.actors import Actor  # lazy: start-up time
+    from openward.core.errors import DomainError  # lazy: start-up time
+    from openward.identity import schemas  # lazy: start-up time
+    from openward.identity import service as identity_service  # lazy: start-up time
 
     generated = not password  # an empty --password (an unset variable) also generates one
     password = password or secrets.token_urlsafe(15)
@@ -149,7 +153,7 @@ def create_admin(
 @catalogue_app.command("seed")
 def catalogue_seed() -> None:
     """Add the starter medicines, lab tests and imaging exams that are not there yet."""
-    from openward.catalogues import seed_catalogues
+    from openward.catalogues import seed_catalogues  # lazy: start-up time
 
     settings = _settings()
     added = asyncio.run(_run_in_session(settings, seed_catalogues))
@@ -164,14 +168,13 @@ def demo(
     ] = None,
 ) -> None:
     """Load demo users for every role (and their records); prints the logins."""
-    from openward.core.private_files import write_private_text
-    from openward.demo import CARE_STEPS, DEMO_ACCOUNTS, load_demo
-    from openward.demo_clinic import STEPS
+    from openward.core.private_files import write_private_text  # lazy: start-up time
+    from openward.demo import demo_steps, load_demo  # lazy: start-up time
 
     settings = _settings()
     target = credentials_file or demo_credentials_path(settings)
     with Progress(console=console) as progress:
-        task = progress.add_task("Loading demo data", total=len(DEMO_ACCOUNTS) + STEPS + CARE_STEPS)
+        task = progress.add_task("Loading demo data", total=demo_steps())
 
         def advance(_name: str) -> None:
             progress.advance(task)
@@ -227,7 +230,7 @@ def audit_verify() -> None:
     checkpoint; exit 1 naming the first problem."""
     from rich.markup import escape
 
-    from openward.core import audit_checkpoints
+    from openward.core import audit_checkpoints  # lazy: start-up time
 
     settings = _settings()
     path = settings.audit_checkpoint_file

@@ -16,7 +16,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from openward.app import create_app
-from openward.clinical.models import Encounter, EncounterAmendment, Treatment, VitalSigns
+from openward.clinical.models import Encounter, EncounterAmendment, VitalSigns
 from openward.db import session_scope, utcnow
 from openward.demo import load_demo
 from openward.identity.models import User
@@ -24,7 +24,7 @@ from openward.lab.models import LabOrder, LabResult
 from openward.patients.models import Patient
 from openward.pharmacy.models import Dispensation
 from openward.radiology.models import ImagingAttachment, ImagingOrder
-from openward.scheduling.models import Appointment
+from openward.scheduling.models import Appointment, Treatment
 from openward.staff.models import Doctor
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

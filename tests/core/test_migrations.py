@@ -35,6 +35,7 @@ TABLES = {
     "doctor_availability_exceptions",
     "appointments",
     "treatments",
+    "care_relationships",
     "care_team_members",
     "encounters",
     "encounter_diagnoses",

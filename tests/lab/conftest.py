@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from openward.db import session_scope
-from openward.lab.demo import seed_catalogue
+from openward.lab.starter_catalogue import seed_catalogue
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from openward.core.actors import Actor
 from openward.core.errors import PermissionDenied
 from openward.db import session_scope
 from openward.lab.demo import seed_catalogue as seed_lab
-from openward.pharmacy import prescribing
+from openward.pharmacy import reading
 from openward.radiology.demo import demo_radiograph
 from openward.radiology.demo import seed_catalogue as seed_radiology
 from tests.conftest import STRONG_PASSWORD, bearer
@@ -370,7 +370,7 @@ async def test_prescriptions_are_withheld_from_the_front_desk_in_the_service(app
     actor = Actor(id=desk["id"], username=desk["username"], role="receptionist", via="token")
     async with session_scope(app.state.sessionmaker) as db:
         with pytest.raises(PermissionDenied) as refused:
-            await prescribing.get_for(db, actor, written["id"])
+            await reading.get_for(db, actor, written["id"])
     assert refused.value.code == "clinical_content_withheld"
     [event] = await denied(app, "prescription.read")
     assert event.patient_id == clinic.patient["id"]

@@ -111,40 +111,20 @@ async def test_the_demo_seeds_every_status_and_a_verified_report_for_paula_once(
     from openward.radiology.demo import seed
 
     async with session_scope(app.state.sessionmaker) as db:
-        from openward.demo import DEMO_ACCOUNTS
-        from openward.identity import schemas as identity_schemas
+        from openward.core.domains import DemoRun
+        from openward.identity import demo as identity_demo
+        from openward.patients import demo as patients_demo
+        from openward.scheduling import demo as scheduling_demo
 
-        system = Actor.system("demo")
-        for role, username, full_name, email in DEMO_ACCOUNTS:
-            if role == "patient":
-                await identity_service.register_patient(
-                    db,
-                    app.state.settings,
-                    system,
-                    identity_schemas.RegisterPatientIn(
-                        username=username,
-                        password="Correct-Horse-Battery-42",
-                        full_name=full_name,
-                        email=email,
-                        date_of_birth=datetime(1984, 3, 14).date(),
-                        sex="female",
-                    ),
-                )
-            else:
-                await identity_service.create_user(
-                    db,
-                    system,
-                    identity_schemas.UserCreate(
-                        username=username,
-                        password="Correct-Horse-Battery-42",
-                        full_name=full_name,
-                        email=email,
-                        role=role,
-                    ),
-                )
-        from openward.demo_clinic import load_clinic
-
-        await load_clinic(db, settings, lambda _u: "Correct-Horse-Battery-42")
+        run = DemoRun(
+            db,
+            settings,
+            datetime.now(settings.zone),
+            lambda _s: None,
+            lambda _u: "Correct-Horse-Battery-42",
+        )
+        for loader in (identity_demo.load, patients_demo.load, scheduling_demo.load):
+            await loader(run)
     now = datetime.now(settings.zone)
     for _ in range(2):  # idempotent
         async with session_scope(app.state.sessionmaker) as db:

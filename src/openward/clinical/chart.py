@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +19,19 @@ from openward.clinical.models import Encounter
 from openward.clinical.problems import present_problems, problems_of
 from openward.clinical.service import checked_patient
 from openward.clinical.vital_signs import present_vitals, vitals_of
-from openward.core import audit
+from openward.core import audit, domains
 from openward.core.actors import Actor
 from openward.core.timeline import TimelineItem
 from openward.identity import service as identity_service
-from openward.patients.models import Patient
+
+if TYPE_CHECKING:
+    from openward.patients.models import Patient
+
+# Extension points other domains add to (see core.domains.Domain.extends):
+# async (db, patient_id) -> list[TimelineItem]: their events on the chart's timeline;
+TIMELINE = "chart.timeline"
+# async (db, patient_id) -> list: the medications the patient takes now (the pharmacy's).
+MEDICATIONS = "chart.medications"
 
 CHART_VITALS = 30  # vital sign sets shown on the chart (table and trend)
 TIMELINE_LIMIT = 60
@@ -124,10 +132,6 @@ async def chart(
     break_glass_reason: str | None = None,
 ) -> Chart:
     """The whole chart of a patient for the actor (patients: their own, drafts hidden)."""
-    from openward.lab import chart as lab_chart
-    from openward.pharmacy import chart as pharmacy_chart
-    from openward.radiology import chart as radiology_chart
-
     patient = await checked_patient(db, actor, patient_id, break_glass_reason)
     allergy_rows = await allergies_of(db, patient.id)
     problem_rows = await problems_of(db, patient.id)
@@ -149,12 +153,9 @@ async def chart(
     allergies = present_allergies(allergy_rows, names)
     vitals = present_vitals(vitals_rows, names)
     encounters = await present_encounters(db, encounter_rows)
-    feeds = [
-        _own_timeline(encounters, vitals),
-        await pharmacy_chart.timeline(db, patient.id),
-        await lab_chart.timeline(db, patient.id),
-        await radiology_chart.timeline(db, patient.id),
-    ]
+    feeds = [_own_timeline(encounters, vitals)]
+    for feed in domains.extensions(TIMELINE):
+        feeds.append(await feed(db, patient.id))
     timeline = merge_timeline(*feeds)
     if actor.role == "patient":
         timeline = [_patient_link(item) for item in timeline]
@@ -171,7 +172,7 @@ async def chart(
         patient=patient,
         allergies=allergies,
         problems=present_problems(problem_rows, names),
-        medications=await pharmacy_chart.active_medications(db, patient.id),
+        medications=[m for f in domains.extensions(MEDICATIONS) for m in await f(db, patient.id)],
         vitals=vitals,
         encounters=encounters,
         care_plans=await present_care_plans(db, plan_rows),

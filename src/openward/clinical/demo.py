@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical import allergies, care_plans, encounters, problems, schemas, vital_signs
 from openward.clinical.models import Encounter
 from openward.core.actors import Actor
+from openward.identity import service as identity_service
+from openward.patients import service as patients_service
+from openward.scheduling import service as scheduling_service
+from openward.staff import service as staff_service
 
 # substance, reaction, severity
 ALLERGIES = [
@@ -96,8 +100,6 @@ def _past(moment: datetime, now: datetime) -> datetime:
 
 
 async def _patients_of(db: AsyncSession, doctor_id: int) -> list[int]:
-    from openward.scheduling import service as scheduling_service
-
     seen = scheduling_service.patient_ids_of_doctor(doctor_id).subquery()
     rows = await db.scalars(select(seen.c.patient_id).distinct().order_by(seen.c.patient_id))
     return list(rows)
@@ -105,10 +107,6 @@ async def _patients_of(db: AsyncSession, doctor_id: int) -> list[int]:
 
 async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
     """The charts as of `now` (aware): every observation and signature lies before it."""
-    from openward.identity import service as identity_service
-    from openward.patients import service as patients_service
-    from openward.staff import service as staff_service
-
     if await db.scalar(select(func.count(Encounter.id))):
         return
     doctor_user = await identity_service.find_by_username(db, "doctor")

@@ -33,6 +33,9 @@ from openward.core.errors import ValidationFailed
 from openward.db import utcnow
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
+from openward.scheduling import service as scheduling_service
+from openward.scheduling.errors import NotYourAppointment
+from openward.staff import service as staff_service
 
 # ---------------------------------------------------------------- diagnoses
 
@@ -99,8 +102,6 @@ async def present_encounters(
     db: AsyncSession, encounters: Sequence[Encounter]
 ) -> list[schemas.EncounterOut]:
     """Encounters with names, diagnoses and amendments: a fixed number of queries."""
-    from openward.staff import service as staff_service
-
     if not encounters:
         return []
     ids = [e.id for e in encounters]
@@ -246,8 +247,6 @@ async def list_encounters(
 
 
 async def _acting_doctor(db: AsyncSession, actor: Actor) -> int:
-    from openward.staff import service as staff_service
-
     doctor_id = await staff_service.doctor_id_of(db, actor)
     if doctor_id is None:
         raise NotADoctor()
@@ -257,9 +256,6 @@ async def _acting_doctor(db: AsyncSession, actor: Actor) -> int:
 async def _check_appointment(
     db: AsyncSession, appointment_id: int, patient_id: int, doctor_id: int
 ) -> None:
-    from openward.scheduling import service as scheduling_service
-    from openward.scheduling.errors import NotYourAppointment
-
     appointment = await scheduling_service.get(db, appointment_id)
     if appointment.patient_id != patient_id:
         raise AppointmentMismatch("This appointment is another patient's.", field="appointment_id")

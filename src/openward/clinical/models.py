@@ -1,5 +1,5 @@
 """The clinical record: encounters with ICD-10 diagnoses, vital signs, allergies, problems
-and care plans. Treatments are the short record a doctor writes when completing a visit."""
+and care plans."""
 
 from __future__ import annotations
 
@@ -20,21 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.db import Base, UTCDateTime, utcnow
-
-
-class Treatment(Base):
-    __tablename__ = "treatments"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
-    diagnosis: Mapped[str] = mapped_column(Text)
-    treatment_notes: Mapped[str | None] = mapped_column(Text)
-    prescription: Mapped[str | None] = mapped_column(Text)
-    next_visit_date: Mapped[date | None] = mapped_column(Date)
-    recorded_by: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Encounter(Base):

@@ -1,6 +1,5 @@
-"""The clinical domain's face to the rest of OpenWard: treatments written when an appointment
-is completed, the look-ups other domains make (allergies, encounters), the dashboard figures,
-and the access check and name look-up every clinical module shares.
+"""The clinical domain's face to the rest of OpenWard: the look-ups other domains make
+(allergies, encounters), the dashboard figures, and the access check and name look-up every clinical module shares.
 
 The clinical record itself lives beside it, one subject a module: encounters, vital_signs,
 allergies, problems, care_plans and chart. Every read and write is audited; access follows
@@ -9,68 +8,19 @@ only themselves)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openward.clinical.models import Allergy, Encounter, Treatment, VitalSigns
-from openward.core import audit
+from openward.clinical.models import Allergy, Encounter, VitalSigns
 from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.patients import service as patients_service
-from openward.patients.models import Patient
 
-# ---------------------------------------------------------------- treatments
-
-
-async def record_treatment(
-    db: AsyncSession,
-    actor: Actor,
-    *,
-    appointment_id: int,
-    patient_id: int,
-    doctor_id: int,
-    diagnosis: str,
-    treatment_notes: str | None,
-    prescription: str | None,
-    next_visit_date: date | None,
-) -> Treatment:
-    treatment = Treatment(
-        appointment_id=appointment_id,
-        patient_id=patient_id,
-        doctor_id=doctor_id,
-        diagnosis=diagnosis,
-        treatment_notes=treatment_notes,
-        prescription=prescription,
-        next_visit_date=next_visit_date,
-        recorded_by=actor.id,
-    )
-    db.add(treatment)
-    await db.flush()
-    await audit.record(
-        db,
-        actor,
-        "treatment.record",
-        object_type="treatment",
-        object_id=treatment.id,
-        patient_id=patient_id,
-        detail={"appointment_id": appointment_id},
-    )
-    return treatment
-
-
-async def for_appointments(
-    db: AsyncSession, appointment_ids: Sequence[int]
-) -> dict[int, Treatment]:
-    if not appointment_ids:
-        return {}
-    rows = await db.scalars(
-        select(Treatment).where(Treatment.appointment_id.in_(set(appointment_ids)))
-    )
-    return {t.appointment_id: t for t in rows}
-
+if TYPE_CHECKING:
+    from openward.patients.models import Patient
 
 # ---------------------------------------------------------------- for other domains
 

@@ -62,6 +62,13 @@ class PermissionDenied(DomainError):
     keep_writes = True
 
 
+class CsrfFailed(PermissionDenied):
+    """A cookie-authenticated write without the session's CSRF token (form or header)."""
+
+    code = "csrf_failed"
+    title = "The form has expired; reload the page and try again"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

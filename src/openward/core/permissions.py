@@ -7,78 +7,50 @@ from typing import Any
 
 from fastapi.routing import iter_route_contexts
 
-from openward.config import ROLES, STAFF_ROLES
+from openward.config import ROLES
 
 # Every signed-in person may use their own account (me, logout, MFA set-up, dashboard).
 SELF = "account:self"
 
-_STAFF = STAFF_ROLES
 
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    SELF: ROLES,
-    "dashboard:view": ROLES,
-    "users:manage": ("admin",),
-    "audit:read": ("admin",),
-    # Doctors read only their own patients (care team, appointments); the service checks.
-    "patients:read": ("admin", "receptionist", "nurse", "doctor"),
-    "patients:write": ("admin", "receptionist", "nurse"),
-    "patients:self": ("patient",),
-    "care_team:write": ("admin", "receptionist", "nurse", "doctor"),
-    "staff:directory": _STAFF,
-    # Departments, doctors and free slots: everyone signed in, patients included.
-    "directory:read": ROLES,
-    "staff:manage": ("admin",),
-    "availability:write": ("admin", "doctor"),
-    # Appointments: patients their own, doctors theirs (scoped in the service).
-    "appointments:read": ("admin", "receptionist", "nurse", "doctor", "patient"),
-    "appointments:book": ("admin", "receptionist", "nurse", "doctor", "patient"),
-    # Check-in and no-show: the front desk, and a doctor calling in their own patient.
-    "appointments:attend": ("admin", "receptionist", "nurse", "doctor"),
-    "appointments:complete": ("doctor",),
-    "history:read": ("admin", "receptionist", "nurse", "doctor", "patient"),
-    # The clinical record. Doctors their own patients (break-the-glass for others); patients
-    # their own chart read-only (scoped in the service).
-    "chart:read": ("nurse", "doctor", "patient"),
-    "encounters:write": ("doctor",),
-    "vitals:write": ("nurse", "doctor"),
-    "chart:write": ("nurse", "doctor"),  # allergies, problems, care plans
-    "icd10:read": _STAFF,
-    # Pharmacy.
-    "medicines:read": ("admin", "nurse", "doctor", "pharmacist"),
-    "medicines:write": ("admin", "pharmacist"),
-    "stock:read": ("admin", "pharmacist"),
-    "stock:write": ("pharmacist",),
-    "prescriptions:read": ("nurse", "doctor", "pharmacist", "patient"),
-    "prescriptions:write": ("doctor",),
-    "prescriptions:dispense": ("pharmacist",),
-    "renewals:request": ("patient",),
-    "renewals:decide": ("doctor",),
-    # Laboratory and radiology: ordering, the department's steps, reading results.
-    "lab:catalogue": ROLES,
-    "lab:order": ("receptionist", "nurse", "doctor"),
-    "lab:process": ("lab_technician",),
-    "lab:read": ("receptionist", "nurse", "doctor", "lab_technician", "patient"),
-    "radiology:catalogue": ROLES,
-    "radiology:order": ("receptionist", "nurse", "doctor"),
-    "radiology:schedule": ("receptionist", "radiologist"),
-    "radiology:process": ("radiologist",),
-    "radiology:read": ("receptionist", "nurse", "doctor", "radiologist", "patient"),
-    "results:inbox": ("doctor",),
-    # A patient's own clinical pages (results, prescriptions, chart).
-    "clinical:self": ("patient",),
-    "notifications:read": ROLES,
-}
+# permission -> roles and role -> permissions, as the installed domains declared them
+# (core.domains.install fills both).
+_BY_PERMISSION: dict[str, tuple[str, ...]] = {}
+_BY_ROLE: dict[str, frozenset[str]] = {}
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    role: frozenset(perm for perm, roles in PERMISSIONS.items() if role in roles) for role in ROLES
-}
+
+def set_table(table: dict[str, tuple[str, ...]]) -> None:
+    _BY_PERMISSION.clear()
+    _BY_PERMISSION.update(table)
+    _BY_ROLE.clear()
+    _BY_ROLE.update(
+        {role: frozenset(p for p, roles in table.items() if role in roles) for role in ROLES}
+    )
+
+
+def permission_table() -> dict[str, tuple[str, ...]]:
+    """The whole role -> permission matrix of this installation, one permission a row."""
+    return dict(_BY_PERMISSION)
+
 
 PERMISSION_ATTR = "__openward_permission__"
 PUBLIC = "public"
 
 
+def matrix_text() -> str:
+    """The role x permission matrix as a table to read (x: the role holds it)."""
+    table = permission_table()
+    width = max((len(p) for p in table), default=10)
+    lines = [" ".join(["permission".ljust(width), *(role[:5].ljust(5) for role in ROLES)])]
+    for permission in sorted(table):
+        marks = ("x" if role in table[permission] else "." for role in ROLES)
+        lines.append(" ".join([permission.ljust(width), *(m.ljust(5) for m in marks)]))
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
 def has_permission(role: str, permission: str) -> bool:
-    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+    """Default deny: nothing is allowed until the domains are installed."""
+    return permission in _BY_ROLE.get(role, frozenset())
 
 
 def _walk(dependant: Any) -> Iterator[Any]:

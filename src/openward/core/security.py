@@ -18,6 +18,9 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from openward.core.params import parse_id
 from openward.db import utcnow
 
+# The browser session's cookie: set at sign-in (identity), cleared by the layout on expiry.
+SESSION_COOKIE = "ow_session"
+
 # argon2id with OWASP's first recommended parameter set for argon2id: 64 MiB, 3 passes,
 # 4 lanes (pwdlib's defaults, stated here so that a library upgrade cannot weaken them).
 ARGON2_TIME_COST = 3

@@ -8,17 +8,17 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings
-from openward.core import audit
+from openward.core import audit, domains
 from openward.core.actors import Actor
-from openward.core.errors import DomainError, NotAuthenticated, PermissionDenied
+from openward.core.errors import CsrfFailed, DomainError, NotAuthenticated, PermissionDenied
 from openward.core.origin import origin_of
 from openward.core.permissions import PERMISSION_ATTR, PUBLIC
+from openward.core.security import SESSION_COOKIE
 from openward.db import get_db
 from openward.identity import service as identity_service
 from openward.identity.errors import SessionExpired
 from openward.identity.models import User
 
-SESSION_COOKIE = "ow_session"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -27,11 +27,6 @@ DB = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
-
-
-class CsrfFailed(PermissionDenied):
-    code = "csrf_failed"
-    title = "The form has expired; reload the page and try again"
 
 
 async def resolve_actor(request: Request, db: AsyncSession) -> Actor | None:
@@ -58,12 +53,9 @@ async def resolve_actor(request: Request, db: AsyncSession) -> Actor | None:
         request.state.web_session = session
         request.state.csrf_token = session.csrf_token
         if not request.url.path.startswith("/api/") and request.method in _SAFE_METHODS:
-            from openward.notifications import service as notifications_service
-
-            # The bell in the page header shows how many notifications wait unread.
-            request.state.unread_notifications = await notifications_service.unread_count(
-                db, actor.id
-            )
+            # What the domains add to every page's layout (the bell's unread count, ...).
+            for hook in domains.page_hooks():
+                await hook(request, db, actor)
         if request.url.path.startswith("/api/") and request.method not in _SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or sent != session.csrf_token:

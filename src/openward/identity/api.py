@@ -1,4 +1,4 @@
-"""JSON routes for sign-in, tokens, self-registration and user management."""
+"""JSON routes for sign-in, tokens, staff registration and user management."""
 
 from __future__ import annotations
 
@@ -175,22 +175,6 @@ async def mfa_enable(body: schemas.MfaEnableIn, request: Request, db: DB):
             await identity_service.issue_tokens(db, settings, origin_of(request), user, mfa=True)
         )
     return schemas.MfaEnabledOut(tokens=tokens)
-
-
-@router.post(
-    "/auth/register",
-    status_code=201,
-    response_model=schemas.RegisteredPatientOut,
-    dependencies=[public],
-    summary="Patient self-registration",
-)
-async def register_patient(body: schemas.RegisterPatientIn, request: Request, db: DB):
-    user, patient_id, mrn = await identity_service.register_patient(
-        db, settings_of(request), origin_of(request), body
-    )
-    return schemas.RegisteredPatientOut(
-        id=user.id, username=user.username, patient_id=patient_id, mrn=mrn
-    )
 
 
 @router.post(

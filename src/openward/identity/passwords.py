@@ -44,3 +44,13 @@ def policy_problem(password: str, username: str) -> str | None:
     if lowered in _breached_passwords():
         return BREACHED
     return None
+
+
+def also_password(errors: dict[str, str], values: dict, form) -> dict[str, str]:
+    """When other fields fail first, still say what is wrong with the password, so the
+    person fixes everything in one go."""
+    if "password" not in errors:
+        problem = policy_problem(str(form.get("password", "")), values.get("username", ""))
+        if problem:
+            errors["password"] = problem
+    return errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -11,7 +11,6 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
 
@@ -22,7 +21,6 @@ from openward.core.schemas import InputModel
 Role = Literal[ROLES]  # type: ignore[valid-type]
 # Roles a person may ask for at /auth/register-staff (admins are made by admins).
 StaffRole = Literal[SELF_SERVICE_STAFF_ROLES]  # type: ignore[valid-type]
-Sex = Literal["female", "male", "other", "unknown"]
 
 
 class _In(InputModel):
@@ -144,54 +142,6 @@ class UserList(BaseModel):
     total: int
 
 
-class RegisterPatientIn(_In):
-    username: str = Field(min_length=3, max_length=150)
-    password: Password = Field(min_length=1, max_length=1024)
-    full_name: str = Field(min_length=2, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    date_of_birth: date  # bounded by _born_already, with a plainer message than Day's
-    sex: Sex
-    mrn: str | None = Field(
-        default=None,
-        max_length=20,
-        description="The medical record number the front desk gave you: the account is "
-        "linked to that record (with the date of birth and the activation code) instead of a "
-        "new one.",
-    )
-    activation_code: str | None = Field(
-        default=None,
-        validate_default=True,
-        max_length=32,
-        description="The one-time code the front desk issued with the MRN (printed or read "
-        "out to you); it expires and works once.",
-    )
-
-    _blank = field_validator("email", "phone", "mrn", "activation_code", mode="before")(
-        _blank_to_none
-    )
-
-    @field_validator("activation_code", mode="after")
-    @classmethod
-    def _code_with_mrn(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("mrn") and not value:
-            raise ValueError(
-                "Enter the activation code the front desk gave you with your MRN, or leave "
-                "the MRN empty to open a new record."
-            )
-        return value
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _born_already(cls, value: date) -> date:
-        # A day of slack: the hospital's calendar may be ahead of the server's UTC date.
-        if value > datetime.now(UTC).date() + timedelta(days=1):
-            raise ValueError("The date of birth cannot be in the future.")
-        if value.year < 1880:
-            raise ValueError("Enter a real date of birth.")
-        return value
-
-
 class SignInOut(BaseModel):
     id: str = Field(description='"web-<n>" for a browser session, "api-<n>" for an API sign-in.')
     kind: Literal["web", "api"]
@@ -201,13 +151,6 @@ class SignInOut(BaseModel):
     ip: str | None
     user_agent: str | None
     current: bool = Field(description="The sign-in this request came from.")
-
-
-class RegisteredPatientOut(BaseModel):
-    id: int = Field(description="The new user's id.")
-    username: str
-    patient_id: int
-    mrn: str
 
 
 class RegisterStaffIn(_In):

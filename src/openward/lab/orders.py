@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,10 +25,12 @@ from openward.lab.models import LabOrder, LabOrderTest, LabResult, LabTest
 from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.errors import PatientInactive
-from openward.patients.models import Patient
 from openward.scheduling import service as scheduling_service
 from openward.staff import service as staff_service
 from openward.staff.errors import DoctorNotFound
+
+if TYPE_CHECKING:
+    from openward.patients.models import Patient
 
 SYSTEM_VIA = ("cli", "demo", "job", "system")
 

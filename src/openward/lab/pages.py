@@ -22,7 +22,6 @@ from openward.lab import service as lab_service
 from openward.lab import workflow as lab_workflow
 from openward.lab.models import ORDER_STATUSES, PRIORITIES
 from openward.patients import service as patients_service
-from openward.radiology import service as radiology_service
 from openward.staff import service as staff_service
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
@@ -341,17 +340,6 @@ async def cancel_submit(order_id: RowId, request: Request, actor: Reader, db: DB
 
 
 # ---------------------------------------------------------------- the patient's own
-
-
-@router.get("/my/results")
-async def my_results_page(request: Request, actor: Patient, db: DB):
-    ready, waiting = await lab_results.my_orders(db, actor)
-    imaging = await radiology_service.my_reports(db, actor)
-    return render(
-        request,
-        "lab/my_results.html",
-        {"ready": ready, "waiting": waiting, "imaging": imaging},
-    )
 
 
 @router.get("/my/results/lab/{order_id}")

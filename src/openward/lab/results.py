@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -34,8 +35,10 @@ from openward.lab.orders import audit_list, get, get_for, sees_unverified, summa
 from openward.lab.workflow import allowed_steps
 from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
-from openward.patients.models import Patient
 from openward.patients.mrn import format_mrn
+
+if TYPE_CHECKING:
+    from openward.patients.models import Patient
 
 TREND_POINTS = 10
 

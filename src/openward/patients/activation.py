@@ -25,7 +25,7 @@ from openward.identity import throttle
 from openward.identity.errors import TooManyAttempts, wait_then
 from openward.patients.errors import AlreadyLinked, PatientInactive, RecordNotMatched
 from openward.patients.models import ActivationCode, Patient
-from openward.patients.service import digits_of
+from openward.patients.search_keys import digits_of
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper survives.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

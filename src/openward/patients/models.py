@@ -1,10 +1,22 @@
-"""The patient record: demographics, the medical record number (MRN) and the care team."""
+"""The patient record: demographics, the medical record number (MRN), the care team and the
+care relationships that decide which doctors may open it."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.db import Base, UTCDateTime, utcnow
@@ -76,6 +88,30 @@ class CareTeamMember(Base):
             sqlite_where=text("is_active"),
             postgresql_where=text("is_active"),
         ),
+    )
+
+
+class CareRelationship(Base):
+    """A doctor in a patient's care because of something that happened elsewhere: one row per
+    appointment (later: admission, referral), written when it starts and ended when it is
+    cancelled. The access check reads these and the care team, nothing else."""
+
+    __tablename__ = "care_relationships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[int] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint("source IN ('appointment', 'admission', 'referral')", name="source"),
+        Index("ix_care_relationships_doctor_patient", "doctor_id", "patient_id"),
+        Index("ix_care_relationships_patient_id", "patient_id"),
     )
 
 

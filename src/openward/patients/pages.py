@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
+from openward.core import domains
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import Offset, RowId
@@ -19,7 +20,6 @@ from openward.patients import activation, schemas
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourPatient
 from openward.patients.mrn import format_mrn
-from openward.scheduling import service as scheduling_service
 from openward.staff import service as staff_service
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
@@ -169,6 +169,20 @@ async def new_patient_submit(request: Request, actor: Writer, db: DB):
 # ---------------------------------------------------------------- the patient's page
 
 
+async def _visit_history(
+    db, actor: Actor, patient_id: int, zone, break_glass_reason: str | None = None
+):
+    """The visits and what was done at each, from the domain that books them (an extension:
+    patients does not import scheduling); None when the actor may not read it."""
+    if not actor.can("history:read"):
+        return None
+    for history_of in domains.extensions(patients_service.VISIT_HISTORY):
+        return await history_of(
+            db, actor, patient_id, zone=zone, break_glass_reason=break_glass_reason
+        )
+    return None
+
+
 async def _patient_page(
     request: Request,
     db,
@@ -185,11 +199,7 @@ async def _patient_page(
         db, actor, patient_id, break_glass_reason=break_glass_reason
     )
     team = await patients_service.care_team(db, patient.id)
-    history = None
-    if actor.can("history:read"):
-        history = await scheduling_service.history(
-            db, actor, patient.id, zone=zone, break_glass_reason=break_glass_reason
-        )
+    history = await _visit_history(db, actor, patient.id, zone, break_glass_reason)
     # A doctor in on an emergency reads the record; changing the team needs a relationship.
     manage_team = actor.can("care_team:write") and not break_glass_reason
     doctors = []
@@ -375,16 +385,14 @@ async def _my_record_page(
     request: Request, db, actor: Actor, values: dict | None, errors: dict, status_code: int = 200
 ):
     patient = await patients_service.mine(db, actor)
-    history = await scheduling_service.history(
-        db, actor, patient.id, zone=settings_of(request).zone
-    )
+    history = await _visit_history(db, actor, patient.id, settings_of(request).zone)
     return render(
         request,
         "patients/my_record.html",
         {
             **_common(request),
             "patient": patient,
-            "history": history.items,
+            "history": history.items if history is not None else [],
             "values": values if values is not None else _values_of(patient, CONTACT_FIELDS),
             "errors": errors,
         },

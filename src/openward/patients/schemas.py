@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from openward.core.schemas import InputModel
+from openward.identity.schemas import Password
 
 Sex = Literal["female", "male", "other", "unknown"]
 BloodGroup = Literal["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"]
@@ -163,3 +164,49 @@ class ActivationCodeOut(BaseModel):
     mrn: str
     code: str = Field(description="Shown once: give it to the patient (it is not stored).")
     expires_at: datetime
+
+
+class RegisterPatientIn(InputModel):
+    username: str = Field(min_length=3, max_length=150)
+    password: Password = Field(min_length=1, max_length=1024)
+    full_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    date_of_birth: date  # bounded by _born_already, with a plainer message than Day's
+    sex: Sex
+    mrn: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The medical record number the front desk gave you: the account is "
+        "linked to that record (with the date of birth and the activation code) instead of a "
+        "new one.",
+    )
+    activation_code: str | None = Field(
+        default=None,
+        validate_default=True,
+        max_length=32,
+        description="The one-time code the front desk issued with the MRN (printed or read "
+        "out to you); it expires and works once.",
+    )
+
+    _blank = field_validator("email", "phone", "mrn", "activation_code", mode="before")(
+        _blank_to_none
+    )
+    _dob = field_validator("date_of_birth")(_born_already)
+
+    @field_validator("activation_code", mode="after")
+    @classmethod
+    def _code_with_mrn(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("mrn") and not value:
+            raise ValueError(
+                "Enter the activation code the front desk gave you with your MRN, or leave "
+                "the MRN empty to open a new record."
+            )
+        return value
+
+
+class RegisteredPatientOut(BaseModel):
+    id: int = Field(description="The new user's id.")
+    username: str
+    patient_id: int
+    mrn: str

@@ -13,7 +13,16 @@ from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
 from openward.core.pdf import pdf_filename, pdf_response
 from openward.identity.access import DB, require, settings_of
-from openward.pharmacy import catalogue, dispensing, prescribing, schemas, stock
+from openward.pharmacy import (
+    catalogue,
+    dispensing,
+    prescribing,
+    printing,
+    reading,
+    renewals,
+    schemas,
+    stock,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["pharmacy"])
 
@@ -213,7 +222,7 @@ async def prescribe(
     prescription = await prescribing.prescribe(
         db, actor, data, break_glass_reason=x_break_glass_reason
     )
-    return await prescribing.present_one(db, prescription, _zone(request))
+    return await reading.present_one(db, prescription, _zone(request))
 
 
 @router.get("/prescriptions", response_model=schemas.PrescriptionList)
@@ -236,7 +245,7 @@ async def list_prescriptions(
         limit=limit,
         offset=offset,
     )
-    return {"items": await prescribing.present(db, rows, _zone(request)), "total": total}
+    return {"items": await reading.present(db, rows, _zone(request)), "total": total}
 
 
 @router.get("/prescriptions/{prescription_id}", response_model=schemas.PrescriptionOut)
@@ -247,10 +256,10 @@ async def get_prescription(
     db: DB,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    prescription = await prescribing.get_for(
+    prescription = await reading.get_for(
         db, actor, prescription_id, break_glass_reason=x_break_glass_reason
     )
-    return await prescribing.present_one(db, prescription, _zone(request))
+    return await reading.present_one(db, prescription, _zone(request))
 
 
 @router.post("/prescriptions/{prescription_id}/cancel", response_model=schemas.PrescriptionOut)
@@ -262,7 +271,7 @@ async def cancel_prescription(
     db: DB,
 ):
     prescription = await prescribing.cancel(db, actor, prescription_id, data.reason)
-    return await prescribing.present_one(db, prescription, _zone(request))
+    return await reading.present_one(db, prescription, _zone(request))
 
 
 @router.get(
@@ -279,7 +288,7 @@ async def prescription_pdf(
     x_break_glass_reason: BreakGlassReason = None,
 ):
     settings = settings_of(request)
-    content, stem = await prescribing.pdf(
+    content, stem = await printing.pdf(
         db,
         actor,
         prescription_id,
@@ -306,10 +315,10 @@ async def request_renewal(
     db: DB,
     data: Annotated[schemas.RenewalRequestIn | None, Body()] = None,
 ):
-    renewal = await prescribing.request_renewal(
+    renewal = await renewals.request_renewal(
         db, actor, prescription_id, data.note if data else None
     )
-    return (await prescribing.present_renewals(db, [renewal], _zone(request)))[0]
+    return (await renewals.present_renewals(db, [renewal], _zone(request)))[0]
 
 
 @router.get(
@@ -325,10 +334,8 @@ async def list_renewals(
     limit: Limit = 50,
     offset: Offset = 0,
 ):
-    rows, total = await prescribing.list_renewals(
-        db, actor, status=status, limit=limit, offset=offset
-    )
-    return {"items": await prescribing.present_renewals(db, rows, _zone(request)), "total": total}
+    rows, total = await renewals.list_renewals(db, actor, status=status, limit=limit, offset=offset)
+    return {"items": await renewals.present_renewals(db, rows, _zone(request)), "total": total}
 
 
 @router.post(
@@ -343,10 +350,10 @@ async def approve_renewal(
     db: DB,
     data: Annotated[schemas.RenewalApproveIn | None, Body()] = None,
 ):
-    renewal = await prescribing.approve_renewal(
+    renewal = await renewals.approve_renewal(
         db, actor, request_id, data or schemas.RenewalApproveIn()
     )
-    return (await prescribing.present_renewals(db, [renewal], _zone(request)))[0]
+    return (await renewals.present_renewals(db, [renewal], _zone(request)))[0]
 
 
 @router.post("/renewal-requests/{request_id}/decline", response_model=schemas.RenewalOut)
@@ -357,5 +364,5 @@ async def decline_renewal(
     actor: Decider,
     db: DB,
 ):
-    renewal = await prescribing.decline_renewal(db, actor, request_id, data.note)
-    return (await prescribing.present_renewals(db, [renewal], _zone(request)))[0]
+    renewal = await renewals.decline_renewal(db, actor, request_id, data.note)
+    return (await renewals.present_renewals(db, [renewal], _zone(request)))[0]

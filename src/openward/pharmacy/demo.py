@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.core.actors import Actor
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
-from openward.pharmacy import catalogue, dispensing, prescribing, schemas
+from openward.pharmacy import catalogue, dispensing, prescribing, reading, renewals, schemas
 from openward.pharmacy.models import Medicine, Prescription, StockLot, StockMovement
 
 # (medicine name, strength, dose, route, frequency, days, quantity, instructions)
@@ -225,7 +225,7 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
         if action == "dispense":
             await dispensing.dispense(db, pharmacist, prescription.id, today=today)
         elif action == "partial":
-            first = (await prescribing.items_of(db, [prescription.id]))[prescription.id][0][0]
+            first = (await reading.items_of(db, [prescription.id]))[prescription.id][0][0]
             await dispensing.dispense(
                 db,
                 pharmacist,
@@ -244,6 +244,6 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
             .limit(1)
         )
         if mine is not None:
-            await prescribing.request_renewal(
+            await renewals.request_renewal(
                 db, paula, mine, "My statin runs out next week — could you renew it, please?"
             )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.core import audit, events
 from openward.core.actors import Actor
 from openward.core.errors import ValidationFailed
-from openward.pharmacy import prescribing, schemas, stock
+from openward.pharmacy import prescribing, reading, schemas, stock
 from openward.pharmacy.chart import medicine_label
 from openward.pharmacy.errors import BeyondRemaining, InvalidTransition, OutOfStock
 from openward.pharmacy.events import PrescriptionReady
@@ -53,7 +53,7 @@ async def queue(
             query.order_by(Prescription.created_at, Prescription.id).limit(limit).offset(offset)
         )
     )
-    shown = await prescribing.present(db, rows, zone)
+    shown = await reading.present(db, rows, zone)
     medicine_ids = [item.medicine_id for p in shown for item in p.items]
     on_hand = await stock.usable_on_hand(db, medicine_ids, today)
     await audit.record(
@@ -158,7 +158,7 @@ async def _locked(db: AsyncSession, prescription_id: int) -> Prescription:
         .execution_options(populate_existing=True)
     )
     if prescription is None:
-        return await prescribing.get(db, prescription_id)
+        return await reading.get(db, prescription_id)
     return prescription
 
 
@@ -218,7 +218,7 @@ async def dispense(
     """Hand out what is asked (or all that remains) from usable lots, first expiry first."""
     today = today or stock.utc_today()
     prescription = await _locked(db, prescription_id)
-    await prescribing.get_for(db, actor, prescription.id, action="prescription.read")
+    await reading.get_for(db, actor, prescription.id, action="prescription.read")
     if prescription.status not in OPEN_STATUSES:
         raise InvalidTransition(
             f"A {prescription.status.replace('_', ' ')} prescription cannot be dispensed."

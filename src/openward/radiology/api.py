@@ -10,8 +10,12 @@ from fastapi.responses import FileResponse
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
 from openward.identity.access import DB, require, settings_of
+from openward.radiology import attachments as radiology_attachments
+from openward.radiology import catalogue as radiology_catalogue
+from openward.radiology import orders as radiology_orders
 from openward.radiology import schemas
-from openward.radiology import service as radiology_service
+from openward.radiology import workflow as radiology_workflow
+from openward.radiology import worklist as radiology_worklist
 from openward.radiology.uploads import LimitedUploadRoute
 
 router = APIRouter(prefix="/api/v1/radiology", tags=["radiology"])
@@ -35,7 +39,7 @@ def _zone(request: Request):
 
 
 async def _out(request: Request, db, actor: Actor, order) -> schemas.OrderOut:
-    return await radiology_service.present_one(db, actor, order, _zone(request))
+    return await radiology_orders.present_one(db, actor, order, _zone(request))
 
 
 # ---------------------------------------------------------------- catalogue
@@ -43,7 +47,7 @@ async def _out(request: Request, db, actor: Actor, order) -> schemas.OrderOut:
 
 @router.get("/modalities", response_model=schemas.ModalityList)
 async def modalities(actor: Catalogue, db: DB):
-    items = await radiology_service.list_modalities(db)
+    items = await radiology_catalogue.list_modalities(db)
     return {"items": items, "total": len(items)}
 
 
@@ -56,7 +60,7 @@ async def exams(
     ] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ):
-    items = await radiology_service.list_exams(db, modality=modality, q=q)
+    items = await radiology_catalogue.list_exams(db, modality=modality, q=q)
     return {"items": items, "total": len(items)}
 
 
@@ -76,7 +80,7 @@ async def create_order(
     db: DB,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    order = await radiology_service.create_order(
+    order = await radiology_orders.create_order(
         db, actor, data, break_glass_reason=x_break_glass_reason
     )
     return await _out(request, db, actor, order)
@@ -98,7 +102,7 @@ async def list_orders(
     offset: Offset = 0,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    rows, total = await radiology_service.list_orders(
+    rows, total = await radiology_worklist.list_orders(
         db,
         actor,
         status=status,
@@ -109,7 +113,7 @@ async def list_orders(
         offset=offset,
     )
     return {
-        "items": await radiology_service.present(db, actor, rows, _zone(request)),
+        "items": await radiology_orders.present(db, actor, rows, _zone(request)),
         "total": total,
     }
 
@@ -122,7 +126,7 @@ async def get_order(
     db: DB,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    order = await radiology_service.get_for(
+    order = await radiology_orders.get_for(
         db, actor, order_id, break_glass_reason=x_break_glass_reason
     )
     return await _out(request, db, actor, order)
@@ -136,7 +140,7 @@ async def get_order(
 async def schedule(
     order_id: RowId, data: schemas.ScheduleIn, request: Request, actor: Scheduler, db: DB
 ):
-    order = await radiology_service.schedule(
+    order = await radiology_workflow.schedule(
         db, actor, order_id, data.scheduled_at, zone=_zone(request)
     )
     return await _out(request, db, actor, order)
@@ -144,7 +148,7 @@ async def schedule(
 
 @router.post("/orders/{order_id}/perform", response_model=schemas.OrderOut)
 async def perform(order_id: RowId, request: Request, actor: Radiologist, db: DB):
-    order = await radiology_service.perform(db, actor, order_id)
+    order = await radiology_workflow.perform(db, actor, order_id)
     return await _out(request, db, actor, order)
 
 
@@ -156,7 +160,7 @@ async def perform(order_id: RowId, request: Request, actor: Radiologist, db: DB)
 async def report(
     order_id: RowId, data: schemas.ReportIn, request: Request, actor: Radiologist, db: DB
 ):
-    order = await radiology_service.report(db, actor, order_id, data)
+    order = await radiology_workflow.report(db, actor, order_id, data)
     return await _out(request, db, actor, order)
 
 
@@ -166,7 +170,7 @@ async def report(
     summary="Sign the report off: the doctor and the patient are told it is ready",
 )
 async def verify(order_id: RowId, request: Request, actor: Radiologist, db: DB):
-    order = await radiology_service.verify(db, actor, order_id)
+    order = await radiology_workflow.verify(db, actor, order_id)
     return await _out(request, db, actor, order)
 
 
@@ -176,7 +180,7 @@ async def verify(order_id: RowId, request: Request, actor: Radiologist, db: DB):
     summary="Cancel before the exam is performed",
 )
 async def cancel(order_id: RowId, data: schemas.CancelIn, request: Request, actor: Reader, db: DB):
-    order = await radiology_service.cancel(db, actor, order_id, data.reason)
+    order = await radiology_workflow.cancel(db, actor, order_id, data.reason)
     return await _out(request, db, actor, order)
 
 
@@ -198,7 +202,7 @@ async def upload(
     file: Annotated[UploadFile, File(description="The image or document")],
 ):
     settings = settings_of(request)
-    attachment = await radiology_service.attach(
+    attachment = await radiology_attachments.attach(
         db,
         actor,
         order_id,
@@ -207,7 +211,7 @@ async def upload(
         media_dir=settings.media_dir,
         max_bytes=settings.upload_max_mb * 1024 * 1024,
     )
-    shown = await radiology_service.present_attachments(db, [attachment], _zone(request))
+    shown = await radiology_attachments.present_attachments(db, [attachment], _zone(request))
     return shown[0]
 
 
@@ -222,10 +226,10 @@ async def attachments(
     db: DB,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    rows = await radiology_service.list_attachments(
+    rows = await radiology_attachments.list_attachments(
         db, actor, order_id, break_glass_reason=x_break_glass_reason
     )
-    items = await radiology_service.present_attachments(db, rows, _zone(request))
+    items = await radiology_attachments.present_attachments(db, rows, _zone(request))
     return {"items": items, "total": len(items)}
 
 
@@ -242,7 +246,7 @@ async def download(
     db: DB,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    attachment, path = await radiology_service.open_attachment(
+    attachment, path = await radiology_attachments.open_attachment(
         db,
         actor,
         attachment_id,

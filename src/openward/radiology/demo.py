@@ -21,8 +21,10 @@ from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
+from openward.radiology import attachments as radiology_attachments
+from openward.radiology import orders as radiology_orders
 from openward.radiology import schemas
-from openward.radiology import service as radiology_service
+from openward.radiology import workflow as radiology_workflow
 from openward.radiology.models import ImagingExam, ImagingOrder, Modality
 
 # DICOM modality code, name
@@ -323,7 +325,7 @@ async def seed(
     ):
         """Ordered in the morning `days_ago` days back, or today `minutes_ago` minutes ago."""
         ordered_at = on(days_ago, 9) if days_ago else now - timedelta(minutes=minutes_ago)
-        return await radiology_service.create_order(
+        return await radiology_orders.create_order(
             db,
             actor,
             schemas.OrderCreate(
@@ -338,13 +340,13 @@ async def seed(
 
     async def through(o, *, scheduled_days_ago, steps, findings="", impression=""):
         at = on(scheduled_days_ago, 10, 30)  # done by 15:30 that day, before today began
-        await radiology_service.schedule(
+        await radiology_workflow.schedule(
             db, reception, o.id, at, zone=zone, now=at - timedelta(hours=20)
         )
         if "perform" in steps:
-            await radiology_service.perform(db, radiologist, o.id, now=at + timedelta(minutes=20))
+            await radiology_workflow.perform(db, radiologist, o.id, now=at + timedelta(minutes=20))
         if "report" in steps:
-            await radiology_service.report(
+            await radiology_workflow.report(
                 db,
                 radiologist,
                 o.id,
@@ -352,7 +354,7 @@ async def seed(
                 now=at + timedelta(hours=3),
             )
         if "verify" in steps:
-            await radiology_service.verify(db, radiologist, o.id, now=at + timedelta(hours=5))
+            await radiology_workflow.verify(db, radiologist, o.id, now=at + timedelta(hours=5))
         return at
 
     # Paula: a verified chest film (with the image) and an ultrasound booked for tomorrow.
@@ -364,7 +366,7 @@ async def seed(
         days_ago=5,
     )
     filmed = await through(chest, scheduled_days_ago=4, steps=("perform",))
-    await radiology_service.attach(
+    await radiology_attachments.attach(
         db,
         radiologist,
         chest.id,
@@ -374,7 +376,7 @@ async def seed(
         max_bytes=settings.upload_max_mb * 1024 * 1024,
         now=filmed + timedelta(minutes=25),
     )
-    await radiology_service.report(
+    await radiology_workflow.report(
         db,
         radiologist,
         chest.id,
@@ -389,7 +391,7 @@ async def seed(
         ),
         now=filmed + timedelta(hours=3),
     )
-    await radiology_service.verify(db, radiologist, chest.id, now=filmed + timedelta(hours=5))
+    await radiology_workflow.verify(db, radiologist, chest.id, now=filmed + timedelta(hours=5))
     upcoming = await order(
         paula.id,
         "US-ABD",
@@ -398,7 +400,7 @@ async def seed(
         days_ago=1,
     )
     tomorrow = datetime.combine(today + timedelta(days=1), time(9, 30), tzinfo=zone)
-    await radiology_service.schedule(
+    await radiology_workflow.schedule(
         db, reception, upcoming.id, tomorrow, zone=zone, now=now - timedelta(hours=20)
     )
 
@@ -462,12 +464,12 @@ async def seed(
         notes="Irregular bleeding.",
         days_ago=2,
     )
-    await radiology_service.cancel(
+    await radiology_workflow.cancel(
         db, reception, pelvic.id, "Patient had the scan at another hospital last week."
     )
     screening = await order(others[5].id, "MG-SCREEN", reception, days_ago=7)
     later = datetime.combine(today + timedelta(days=2), time(14, 0), tzinfo=zone)
-    await radiology_service.schedule(
+    await radiology_workflow.schedule(
         db, reception, screening.id, later, zone=zone, now=now - timedelta(days=6)
     )
     await order(

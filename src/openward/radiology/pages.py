@@ -17,8 +17,13 @@ from openward.core.errors import DomainError
 from openward.core.params import Offset, QueryId, RowId, parse_id
 from openward.identity.access import DB, require, settings_of
 from openward.patients import service as patients_service
+from openward.radiology import attachments as radiology_attachments
+from openward.radiology import catalogue as radiology_catalogue
+from openward.radiology import orders as radiology_orders
 from openward.radiology import schemas
 from openward.radiology import service as radiology_service
+from openward.radiology import workflow as radiology_workflow
+from openward.radiology import worklist as radiology_worklist
 from openward.radiology.errors import EmptyFile, FileTooLarge
 from openward.radiology.models import ORDER_STATUSES
 from openward.radiology.uploads import LimitedUploadRoute
@@ -43,7 +48,7 @@ def _filters_query(filters: dict[str, Any]) -> str:
 
 
 async def _modality_choices(db: Any) -> list[tuple[str, str]]:
-    return [(m.code, f"{m.name} ({m.code})") for m in await radiology_service.list_modalities(db)]
+    return [(m.code, f"{m.name} ({m.code})") for m in await radiology_catalogue.list_modalities(db)]
 
 
 # ---------------------------------------------------------------- lists
@@ -63,7 +68,7 @@ async def orders_page(
         return redirect(request, "/my/results")
     zone = settings_of(request).zone
     status = status if status in ORDER_STATUSES else None
-    rows, total = await radiology_service.list_orders(
+    rows, total = await radiology_worklist.list_orders(
         db,
         actor,
         status=status,
@@ -79,7 +84,7 @@ async def orders_page(
         request,
         "radiology/orders.html",
         {
-            "orders": await radiology_service.present(db, actor, rows, zone),
+            "orders": await radiology_orders.present(db, actor, rows, zone),
             "total": total,
             "limit": PAGE,
             "offset": offset,
@@ -103,11 +108,11 @@ async def worklist_page(
 ):
     zone = settings_of(request).zone
     status = status if status in ORDER_STATUSES else None
-    rows, total = await radiology_service.list_orders(
+    rows, total = await radiology_worklist.list_orders(
         db,
         actor,
         status=status,
-        statuses=None if status else radiology_service.OPEN_STATUSES,
+        statuses=None if status else radiology_workflow.OPEN_STATUSES,
         modality=modality or None,
         limit=PAGE,
         offset=offset,
@@ -119,7 +124,7 @@ async def worklist_page(
         request,
         "radiology/worklist.html",
         {
-            "orders": await radiology_service.present(db, actor, rows, zone),
+            "orders": await radiology_orders.present(db, actor, rows, zone),
             "total": total,
             "limit": PAGE,
             "offset": offset,
@@ -128,7 +133,7 @@ async def worklist_page(
             "statuses": ORDER_STATUSES,
             "modalities": await _modality_choices(db),
             "figures": await radiology_service.dashboard_figures(db, actor, zone=zone),
-            "today_by_modality": await radiology_service.day_bookings(
+            "today_by_modality": await radiology_worklist.day_bookings(
                 db, start, start + timedelta(days=1)
             ),
         },
@@ -145,7 +150,7 @@ async def _new_context(
     patient, matches = await patients_service.chosen_or_matches(
         db, actor, parse_id(values.get("patient_id")), values.get("q")
     )
-    exams = await radiology_service.list_exams(db)
+    exams = await radiology_catalogue.list_exams(db)
     groups: dict[str, list[schemas.ExamOut]] = {}
     for exam in exams:
         groups.setdefault(f"{exam.modality_name}", []).append(exam)
@@ -203,7 +208,7 @@ async def new_order_submit(request: Request, actor: Orderer, db: DB):
                 clinical_notes=values["clinical_notes"] or None,
                 doctor_user_id=parse_id(values["doctor_user_id"]),
             )
-            order = await radiology_service.create_order(db, actor, data)
+            order = await radiology_orders.create_order(db, actor, data)
         except (ValidationError, DomainError) as exc:
             errors = await form_failure(db, exc)
         else:
@@ -227,14 +232,14 @@ async def _detail(
     status_code: int = 200,
 ):
     zone = settings_of(request).zone
-    order = await radiology_service.get_for(db, actor, order_id)
-    shown = await radiology_service.present_one(db, actor, order, zone)
+    order = await radiology_orders.get_for(db, actor, order_id)
+    shown = await radiology_orders.present_one(db, actor, order, zone)
     attachments = []
     if not shown.clinical_content_withheld:
-        attachments = await radiology_service.present_attachments(
-            db, await radiology_service.list_attachments(db, actor, order_id), zone
+        attachments = await radiology_attachments.present_attachments(
+            db, await radiology_attachments.list_attachments(db, actor, order_id), zone
         )
-    allowed = radiology_service.TRANSITIONS[order.status]
+    allowed = radiology_workflow.TRANSITIONS[order.status]
     values = values or {}
     if "findings" not in values and actor.role == "radiologist":
         values = {**values, "findings": order.findings or "", "impression": order.impression or ""}
@@ -298,7 +303,7 @@ async def schedule_submit(order_id: RowId, request: Request, actor: Scheduler, d
 
     async def go(values: dict[str, str]) -> None:
         data = schemas.ScheduleIn(scheduled_at=values["scheduled_at"])  # type: ignore[arg-type]
-        await radiology_service.schedule(db, actor, order_id, data.scheduled_at, zone=zone)
+        await radiology_workflow.schedule(db, actor, order_id, data.scheduled_at, zone=zone)
 
     return await _act(request, db, actor, order_id, ("scheduled_at",), go, "Exam scheduled.")
 
@@ -306,7 +311,7 @@ async def schedule_submit(order_id: RowId, request: Request, actor: Scheduler, d
 @router.post("/radiology/orders/{order_id}/perform")
 async def perform_submit(order_id: RowId, request: Request, actor: Radiologist, db: DB):
     async def go(_values: dict[str, str]) -> None:
-        await radiology_service.perform(db, actor, order_id)
+        await radiology_workflow.perform(db, actor, order_id)
 
     return await _act(request, db, actor, order_id, (), go, "Marked as performed.")
 
@@ -315,7 +320,7 @@ async def perform_submit(order_id: RowId, request: Request, actor: Radiologist, 
 async def report_submit(order_id: RowId, request: Request, actor: Radiologist, db: DB):
     async def go(values: dict[str, str]) -> None:
         data = schemas.ReportIn(findings=values["findings"], impression=values["impression"])
-        await radiology_service.report(db, actor, order_id, data)
+        await radiology_workflow.report(db, actor, order_id, data)
 
     return await _act(
         request,
@@ -331,7 +336,7 @@ async def report_submit(order_id: RowId, request: Request, actor: Radiologist, d
 @router.post("/radiology/orders/{order_id}/verify")
 async def verify_submit(order_id: RowId, request: Request, actor: Radiologist, db: DB):
     async def go(_values: dict[str, str]) -> None:
-        await radiology_service.verify(db, actor, order_id)
+        await radiology_workflow.verify(db, actor, order_id)
 
     return await _act(
         request,
@@ -348,7 +353,7 @@ async def verify_submit(order_id: RowId, request: Request, actor: Radiologist, d
 async def cancel_submit(order_id: RowId, request: Request, actor: Reader, db: DB):
     async def go(values: dict[str, str]) -> None:
         data = schemas.CancelIn(reason=values["reason"])
-        await radiology_service.cancel(db, actor, order_id, data.reason)
+        await radiology_workflow.cancel(db, actor, order_id, data.reason)
 
     return await _act(request, db, actor, order_id, ("reason",), go, "Order cancelled.")
 
@@ -366,7 +371,7 @@ async def upload_submit(order_id: RowId, request: Request, actor: Radiologist, d
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise EmptyFile("Choose a file to upload.", field="file")
-        await radiology_service.attach(
+        await radiology_attachments.attach(
             db,
             actor,
             order_id,
@@ -392,15 +397,15 @@ router.include_router(upload_router)
 @router.get("/my/results/imaging/{order_id}")
 async def my_report_page(order_id: RowId, request: Request, actor: Patient, db: DB):
     zone = settings_of(request).zone
-    order = await radiology_service.my_report(db, actor, order_id)
-    attachments = await radiology_service.present_attachments(
-        db, await radiology_service.list_attachments(db, actor, order_id), zone
+    order = await radiology_orders.my_report(db, actor, order_id)
+    attachments = await radiology_attachments.present_attachments(
+        db, await radiology_attachments.list_attachments(db, actor, order_id), zone
     )
     return render(
         request,
         "radiology/my_report.html",
         {
-            "o": await radiology_service.present_one(db, actor, order, zone),
+            "o": await radiology_orders.present_one(db, actor, order, zone),
             "attachments": attachments,
         },
     )

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 
 from openward.core.actors import Actor
 from openward.identity.access import DB, require
+from openward.lab import results as lab_results
+from openward.radiology import service as radiology_service
 from openward.reports import results as results_inbox
 from openward.reports import service as reports_service
 from openward.web.templating import render
@@ -41,3 +43,17 @@ def _status_rows(counts: dict[str, int]) -> list[tuple[str, int, None]]:
 async def results_page(request: Request, actor: Annotated[Actor, require("results:inbox")], db: DB):
     rows = await results_inbox.inbox(db, actor)
     return render(request, "reports/results.html", {"rows": rows})
+
+
+@router.get("/my/results")
+async def my_results_page(
+    request: Request, actor: Annotated[Actor, require("clinical:self")], db: DB
+):
+    """A patient's own results: lab orders ready and waiting, and imaging reports."""
+    ready, waiting = await lab_results.my_orders(db, actor)
+    imaging = await radiology_service.my_reports(db, actor)
+    return render(
+        request,
+        "lab/my_results.html",
+        {"ready": ready, "waiting": waiting, "imaging": imaging},
+    )

@@ -13,7 +13,7 @@ from openward.core.actors import Actor
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 from openward.patients.mrn import format_mrn
-from openward.reports import work
+from openward.reports import results, work
 from openward.scheduling import service as scheduling_service
 from openward.staff import service as staff_service
 
@@ -89,8 +89,6 @@ async def dashboard(db: AsyncSession, settings: Settings, actor: Actor) -> dict[
         )
     elif actor.role == "doctor":
         await _doctor_dashboard(db, settings, actor, figures, lists)
-        from openward.reports import results
-
         lists["results"] = [vars(r) for r in await results.inbox(db, actor, limit=5)]
     elif actor.role in DEPARTMENTS:
         pass  # their work cards say it all

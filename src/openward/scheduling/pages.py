@@ -19,6 +19,7 @@ from openward.patients import service as patients_service
 from openward.scheduling import schemas
 from openward.scheduling import service as scheduling_service
 from openward.scheduling.models import STATUSES
+from openward.scheduling.slots import free_slots
 from openward.staff import service as staff_service
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
@@ -122,7 +123,7 @@ async def _booking_context(
         doctor = await staff_service.get_doctor(db, int(chosen[7:]))
         slots = [
             s.astimezone(zone).strftime("%H:%M")
-            for s, _e in await staff_service.free_slots(db, doctor, day, zone=zone)
+            for s, _e in await free_slots(db, doctor, day, zone=zone)
         ]
     return {
         "values": values,
@@ -267,7 +268,7 @@ async def _detail(
         doctor = await staff_service.get_doctor(db, appointment.doctor_id)
         slots = [
             s.astimezone(zone).strftime("%H:%M")
-            for s, _e in await staff_service.free_slots(db, doctor, reschedule_day, zone=zone)
+            for s, _e in await free_slots(db, doctor, reschedule_day, zone=zone)
         ]
     my_doctor_id = await staff_service.doctor_id_of(db, actor)
     return render(

@@ -1,4 +1,5 @@
-"""The web front end: layout, static files, error pages and every domain's page router."""
+"""The web front end: layout, templating, forms, static files and error pages. It imports
+no domain: each domain's pages router is included by the app from its declaration."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from openward.core import problems
+from openward.core.security import SESSION_COOKIE
+from openward.web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -30,8 +33,6 @@ def render_error_page(
     errors: list[dict[str, str]] | None,
 ) -> Response | None:
     """Pages get a friendly page (or the sign-in page) instead of problem+json."""
-    from openward.web.templating import render
-
     if status == 401:
         target = request.url.path
         if request.url.query:
@@ -42,8 +43,6 @@ def render_error_page(
             url += f"&notice={quote(reason, safe='')}"
         response = RedirectResponse(url, status_code=303)
         if code == "session_expired":
-            from openward.identity.access import SESSION_COOKIE
-
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
     return render(
@@ -62,28 +61,6 @@ def render_error_page(
 
 
 def install(app: FastAPI) -> None:
-    from openward.audit import pages as audit_pages
-    from openward.clinical import pages as clinical_pages
-    from openward.identity import pages as identity_pages
-    from openward.lab import pages as lab_pages
-    from openward.notifications import pages as notifications_pages
-    from openward.patients import pages as patients_pages
-    from openward.pharmacy import pages as pharmacy_pages
-    from openward.radiology import pages as radiology_pages
-    from openward.reports import pages as reports_pages
-    from openward.scheduling import pages as scheduling_pages
-    from openward.staff import pages as staff_pages
-
+    """The layout's own pieces: static files and the error pages."""
     problems.page_renderer = render_error_page
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(identity_pages.router)
-    app.include_router(audit_pages.router)
-    app.include_router(reports_pages.router)
-    app.include_router(patients_pages.router)
-    app.include_router(staff_pages.router)
-    app.include_router(scheduling_pages.router)
-    app.include_router(clinical_pages.router)
-    app.include_router(pharmacy_pages.router)
-    app.include_router(lab_pages.router)
-    app.include_router(radiology_pages.router)
-    app.include_router(notifications_pages.router)

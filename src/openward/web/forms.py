@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from openward.core.errors import DomainError, ValidationFailed
+from openward.core.errors import CsrfFailed, DomainError, ValidationFailed
 from openward.core.schemas import LONGEST_TEXT
 from openward.core.security import constant_time_equal
-from openward.identity.access import CsrfFailed
 
 CSRF_COOKIE = "ow_csrf"
 FLASH_COOKIE = "ow_flash"

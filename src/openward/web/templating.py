@@ -11,8 +11,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openward import __version__
+from openward.core import domains
 from openward.core.actors import Actor
-from openward.patients.mrn import format_mrn
+from openward.web.forms import csrf_token_for, finish_response, pop_flash
 from openward.web.navigation import menu_for
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -54,7 +55,6 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["day"] = _day
-env.filters["mrn"] = format_mrn
 env.filters["role_label"] = lambda role: ROLE_LABELS.get(role or "", role or "—")
 env.filters["zip_rows"] = lambda labels, values: [
     (label, value, None) for label, value in zip(labels, values, strict=True)
@@ -66,12 +66,15 @@ env.globals["role_options"] = lambda roles: [(role, ROLE_LABELS.get(role, role))
 templates = Jinja2Templates(env=env)
 
 
+def add_domain_filters() -> None:
+    """The filters the installed domains bring (the patients' `mrn`, ...)."""
+    env.filters.update(domains.template_filters())
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ):
     """A page with the layout's needs filled in: actor, menu, CSRF token, flash messages."""
-    from openward.web.forms import csrf_token_for, pop_flash
-
     actor: Actor | None = getattr(request.state, "actor", None)
     settings = request.app.state.settings
     ctx: dict[str, Any] = {
@@ -86,7 +89,5 @@ def render(
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    from openward.web.forms import finish_response
-
     finish_response(request, response)
     return response

@@ -1,45 +1,32 @@
-"""Clinical pages: the patient chart (allergy banner, problems, medications, vital signs with
-their trend, encounters, care plans and one timeline), the patient's own read-only chart,
-and the encounter form with a server-side ICD-10 search that works without JavaScript."""
+"""Encounter notes: the new-encounter form with its server-side ICD-10 search (works without
+JavaScript), and one encounter: editing a draft, signing it, amending a signed one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
-from openward.clinical import (
-    allergies,
-    care_plans,
-    encounters,
-    icd10,
-    problems,
-    schemas,
-    vital_signs,
-)
-from openward.clinical import chart as clinical_chart
+from openward.clinical import encounters, icd10, schemas
 from openward.clinical import service as clinical_service
-from openward.clinical import vitals as vital_rules
-from openward.clinical.trend import trend_panels
+from openward.clinical.pages._shared import (
+    ChartReader,
+    EncounterWriter,
+    blank_to_none,
+    render_break_glass,
+)
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import RowId, parse_id
-from openward.identity.access import DB, require, settings_of
+from openward.identity.access import DB
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourPatient
+from openward.scheduling import service as scheduling_service
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-ChartReader = Annotated[Actor, require("chart:read")]
-ChartWriter = Annotated[Actor, require("chart:write")]
-VitalsWriter = Annotated[Actor, require("vitals:write")]
-EncounterWriter = Annotated[Actor, require("encounters:write")]
-Self = Annotated[Actor, require("clinical:self")]
 
 ENCOUNTER_FIELDS = (
     "chief_complaint",
@@ -49,284 +36,6 @@ ENCOUNTER_FIELDS = (
     "plan",
     "next_visit_date",
 )
-VITALS_FIELDS = vital_rules.FIELDS
-SEVERITY_LABELS = {
-    "mild": "Mild",
-    "moderate": "Moderate",
-    "severe": "Severe",
-    "life_threatening": "Life-threatening",
-}
-
-
-def _age(born, today) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def _first_error(errors: dict[str, str], prefix: str) -> dict[str, str]:
-    """Service errors such as 'diagnoses.1.code' shown on the field the page has."""
-    return {k: v for k, v in errors.items() if k.startswith(prefix)}
-
-
-# ---------------------------------------------------------------- the chart
-
-
-async def _staff_options(db) -> list[tuple[str, str]]:
-    from openward.identity import service as identity_service
-
-    options = []
-    for role in ("doctor", "nurse"):
-        users, _ = await identity_service.list_users(db, role=role, status="active", limit=200)
-        options += [(str(u.id), f"{u.full_name} ({role})") for u in users]
-    return options
-
-
-async def _chart_page(
-    request: Request,
-    db,
-    actor: Actor,
-    patient_id: int,
-    *,
-    break_glass_reason: str | None = None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    open_form: str | None = None,
-    status_code: int = 200,
-    own: bool = False,
-):
-    record = await clinical_chart.chart(
-        db, actor, patient_id, break_glass_reason=break_glass_reason
-    )
-    zone = settings_of(request).zone
-    today = datetime.now(zone).date()
-    can_write = actor.can("chart:write") and not own
-    return render(
-        request,
-        "clinical/chart.html",
-        {
-            "c": record,
-            "p": record.patient,
-            "age": _age(record.patient.date_of_birth, today),
-            "today": today.isoformat(),
-            "own": own,
-            "break_glass_reason": break_glass_reason,
-            "errors": errors or {},
-            "values": values or {},
-            "open_form": open_form,
-            "can_write": can_write,
-            "can_vitals": actor.can("vitals:write") and not own,
-            "panels": trend_panels(list(reversed(record.vitals)), zone),
-            "labels": vital_rules.LABELS,
-            "units": vital_rules.UNITS,
-            "normal": vital_rules.NORMAL,
-            "severity_labels": SEVERITY_LABELS,
-            "staff": await _staff_options(db) if can_write else [],
-        },
-        status_code=status_code,
-    )
-
-
-def _break_glass_page(request: Request, patient_id: int, errors: dict, values: dict, status: int):
-    return render(
-        request,
-        "clinical/break_glass.html",
-        {
-            "patient_id": patient_id,
-            "errors": errors,
-            "values": values,
-            "min": patients_service.BREAK_GLASS_MIN,
-        },
-        status_code=status,
-    )
-
-
-@router.get("/patients/{patient_id}/chart")
-async def chart_page(request: Request, patient_id: RowId, actor: ChartReader, db: DB):
-    if actor.role == "patient":
-        return redirect(request, "/my/chart")
-    try:
-        return await _chart_page(request, db, actor, patient_id)
-    except NotYourPatient:
-        return _break_glass_page(request, patient_id, {}, {}, 403)
-
-
-@router.post("/patients/{patient_id}/chart/break-glass")
-async def chart_break_glass(request: Request, patient_id: RowId, actor: ChartReader, db: DB):
-    """The reason travels in the form, never in a URL: the chart is this response."""
-    form = await read_form(request)
-    reason = " ".join(str(form.get("reason", "")).split())
-    message = patients_service.break_glass_problem(reason)
-    if message:
-        await patients_service.get(db, patient_id)
-        return _break_glass_page(request, patient_id, {"reason": message}, {"reason": reason}, 422)
-    return await _chart_page(request, db, actor, patient_id, break_glass_reason=reason)
-
-
-@router.get("/my/chart")
-async def my_chart_page(request: Request, actor: Self, db: DB):
-    patient = await patients_service.mine(db, actor)
-    return await _chart_page(request, db, actor, patient.id, own=True)
-
-
-async def _chart_form(
-    request: Request,
-    db,
-    actor: Actor,
-    patient_id: int,
-    form_name: str,
-    action,
-    done: str,
-    fields: tuple[str, ...],
-    anchor: str,
-):
-    """A small form on the chart: do it and go back, or re-render the chart with messages."""
-    form = await read_form(request)
-    values = form_values(form, *fields)
-    try:
-        await action(values)
-    except (ValidationError, DomainError) as exc:
-        errors = _plain_limits(await form_failure(db, exc))
-        if isinstance(exc, DomainError) and exc.status == 403:
-            flash(request, exc.detail, "error")
-            return redirect(request, f"/patients/{patient_id}/chart")
-        return await _chart_page(
-            request,
-            db,
-            actor,
-            patient_id,
-            errors={f"{form_name}.{k}": v for k, v in errors.items()},
-            values={f"{form_name}.{k}": v for k, v in values.items()},
-            open_form=form_name,
-            status_code=422,
-        )
-    flash(request, done)
-    return redirect(request, f"/patients/{patient_id}/chart#{anchor}")
-
-
-async def _chart_status(
-    request: Request,
-    db,
-    change: Callable[[str | None], Awaitable[tuple[int, str]]],
-    failed: str,
-    anchor: str,
-    *,
-    anchor_on_refusal: bool = False,
-):
-    """A status button on the chart: change it and go back to its section, or go back to the
-    chart with the refusal flashed. `change` answers the patient's id and what to flash."""
-    form = await read_form(request)
-    values = form_values(form, "status", "patient_id")
-    try:
-        patient_id, done = await change(values["status"] or None)
-    except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        flash(request, next(iter(errors.values()), failed), "error")
-        back = f"/patients/{parse_id(values['patient_id']) or 0}/chart"
-        return redirect(request, f"{back}#{anchor}" if anchor_on_refusal else back)
-    flash(request, done)
-    return redirect(request, f"/patients/{patient_id}/chart#{anchor}")
-
-
-def _plain_limits(errors: dict[str, str]) -> dict[str, str]:
-    """ "Input should be less than or equal to 300" said the way a nurse reads it."""
-    out = {}
-    for name, message in errors.items():
-        if name in vital_rules.PLAUSIBLE and message.startswith("Input should be"):
-            low, high = vital_rules.PLAUSIBLE[name]
-            unit = vital_rules.UNITS.get(name, "")
-            message = f"Not a possible reading: enter {low:g}–{high:g} {unit}."
-        out[name] = message
-    return out
-
-
-def _blank_to_none(values: dict[str, str]) -> dict[str, Any]:
-    return {k: (v if v != "" else None) for k, v in values.items()}
-
-
-@router.post("/patients/{patient_id}/chart/vitals")
-async def record_vitals_submit(request: Request, patient_id: RowId, actor: VitalsWriter, db: DB):
-    async def act(values):
-        data = schemas.VitalsIn(**_blank_to_none(values))
-        await vital_signs.record_vitals(db, actor, patient_id, data)
-
-    return await _chart_form(
-        request,
-        db,
-        actor,
-        patient_id,
-        "vitals",
-        act,
-        "Vital signs recorded.",
-        VITALS_FIELDS,
-        "vitals",
-    )
-
-
-@router.post("/patients/{patient_id}/chart/allergies")
-async def add_allergy_submit(request: Request, patient_id: RowId, actor: ChartWriter, db: DB):
-    async def act(values):
-        data = schemas.AllergyIn(**_blank_to_none(values))
-        await allergies.add_allergy(db, actor, patient_id, data)
-
-    fields = ("substance", "reaction", "severity")
-    return await _chart_form(
-        request, db, actor, patient_id, "allergy", act, "Allergy added.", fields, "allergies"
-    )
-
-
-@router.post("/allergies/{allergy_id}/status")
-async def allergy_status_submit(request: Request, allergy_id: RowId, actor: ChartWriter, db: DB):
-    async def change(status):
-        data = schemas.AllergyUpdate(status=status)
-        allergy = await allergies.update_allergy(db, actor, allergy_id, data)
-        return allergy.patient_id, f"{allergy.substance}: now {allergy.status}."
-
-    return await _chart_status(
-        request, db, change, "Could not change the allergy.", "allergies", anchor_on_refusal=True
-    )
-
-
-@router.post("/patients/{patient_id}/chart/problems")
-async def add_problem_submit(request: Request, patient_id: RowId, actor: ChartWriter, db: DB):
-    async def act(values):
-        data = schemas.ProblemIn(**_blank_to_none(values))
-        await problems.add_problem(db, actor, patient_id, data)
-
-    fields = ("kind", "code", "description", "onset_date", "notes")
-    return await _chart_form(
-        request, db, actor, patient_id, "problem", act, "Added to the chart.", fields, "problems"
-    )
-
-
-@router.post("/problems/{problem_id}/status")
-async def problem_status_submit(request: Request, problem_id: RowId, actor: ChartWriter, db: DB):
-    async def change(status):
-        data = schemas.ProblemUpdate(status=status)
-        problem = await problems.update_problem(db, actor, problem_id, data)
-        return problem.patient_id, f"{problem.description}: now {problem.status}."
-
-    return await _chart_status(request, db, change, "Could not change the problem.", "problems")
-
-
-@router.post("/patients/{patient_id}/chart/care-plans")
-async def add_care_plan_submit(request: Request, patient_id: RowId, actor: ChartWriter, db: DB):
-    async def act(values):
-        data = schemas.CarePlanIn(**_blank_to_none(values))
-        await care_plans.add_care_plan(db, actor, patient_id, data)
-
-    fields = ("title", "goals", "activities", "responsible_user_id", "review_date")
-    return await _chart_form(
-        request, db, actor, patient_id, "plan", act, "Care plan added.", fields, "care-plans"
-    )
-
-
-@router.post("/care-plans/{plan_id}/status")
-async def care_plan_status_submit(request: Request, plan_id: RowId, actor: ChartWriter, db: DB):
-    async def change(status):
-        data = schemas.CarePlanUpdate(status=status)
-        plan = await care_plans.update_care_plan(db, actor, plan_id, data)
-        return plan.patient_id, f"Care plan “{plan.title}”: now {plan.status.replace('_', ' ')}."
-
-    return await _chart_status(request, db, change, "Could not change the care plan.", "care-plans")
 
 
 # ---------------------------------------------------------------- the encounter form
@@ -422,8 +131,6 @@ async def new_encounter_page(
     patient_id: Annotated[str | None, Query(max_length=12)] = None,
     appointment_id: Annotated[str | None, Query(max_length=12)] = None,
 ):
-    from openward.scheduling import service as scheduling_service
-
     appointment = None
     if parse_id(appointment_id):
         appointment = await scheduling_service.get_for(db, actor, int(appointment_id or 0))
@@ -437,7 +144,7 @@ async def new_encounter_page(
     try:
         patient = await patients_service.get_for(db, actor, int(patient_id or 0))
     except NotYourPatient:
-        return _break_glass_page(request, int(patient_id or 0), {}, {}, 403)
+        return render_break_glass(request, int(patient_id or 0), {}, {}, 403)
     values = {
         "chief_complaint": (appointment.reason or "") if appointment else "",
         "patient_id": str(patient.id),
@@ -513,7 +220,7 @@ async def new_encounter_submit(request: Request, actor: EncounterWriter, db: DB)
         data = schemas.EncounterCreate(
             patient_id=patient.id,
             appointment_id=appointment_id,
-            **_blank_to_none({k: values[k] for k in ENCOUNTER_FIELDS}),
+            **blank_to_none({k: values[k] for k in ENCOUNTER_FIELDS}),
             diagnoses=_diagnoses_in(codes, primary, new_code, new_primary),
         )
         encounter = await encounters.create_encounter(db, actor, data)
@@ -615,7 +322,7 @@ async def encounter_submit(request: Request, encounter_id: RowId, actor: Encount
             status_code=422 if errors else 200,
         )
     try:
-        fields = _blank_to_none({k: values[k] for k in ENCOUNTER_FIELDS})
+        fields = blank_to_none({k: values[k] for k in ENCOUNTER_FIELDS})
         data = schemas.EncounterUpdate(
             **fields, diagnoses=_diagnoses_in(codes, primary, new_code, new_primary)
         )

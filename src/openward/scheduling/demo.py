@@ -1,4 +1,4 @@
-"""Demo hospital: departments, doctors with weekly hours, patients, and a spread of past,
+"""Demo hospital's outpatient clinic: departments, doctors with weekly hours, patients, and a spread of past,
 today's and future appointments, so that every dashboard shows something real."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings
 from openward.core.actors import Actor
+from openward.core.domains import DemoRun
 from openward.core.errors import DomainError
 from openward.db import utcnow
 from openward.identity import service as identity_service
@@ -195,7 +196,7 @@ DIAGNOSES = [
         "Sumatriptan 50 mg as needed",
     ),
 ]
-STEPS = 4
+STEPS = ["departments and doctors", "patients", "past visits", "today and the weeks ahead"]
 
 
 def _week_hours(weekends: bool) -> list[staff_schemas.WeeklyBlock]:
@@ -404,3 +405,10 @@ async def _play_out(db, actor, rng, appointment, doctor, slot_start, slot_end) -
     )
     appointment.checked_in_at = slot_start - timedelta(minutes=rng.randrange(2, 15))
     appointment.completed_at = slot_end
+
+
+async def load(run: DemoRun) -> None:
+    """The demo hospital's outpatient clinic, once."""
+    run.created += await load_clinic(
+        run.db, run.settings, run.new_password, run.progress, now=run.now
+    )

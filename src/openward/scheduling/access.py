@@ -1,0 +1,128 @@
+"""Finding an appointment, who may see it (the front desk every one, a doctor their own, a
+patient theirs, a refusal audited) and how it is shown: with the patient's and the doctor's
+names, in the clinic's time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openward.core import audit
+from openward.core.actors import Actor
+from openward.patients import service as patients_service
+from openward.patients.errors import NotYourRecord
+from openward.scheduling import schemas
+from openward.scheduling.errors import AppointmentNotFound, NotYourAppointment
+from openward.scheduling.models import Appointment
+from openward.staff import service as staff_service
+
+FRONT_DESK = ("admin", "receptionist", "nurse")
+
+
+# ---------------------------------------------------------------- presenting
+
+
+async def present(
+    db: AsyncSession, appointments: Sequence[Appointment], zone: ZoneInfo
+) -> list[schemas.AppointmentOut]:
+    """Appointments with the patient's and the doctor's names: three queries for any number."""
+    patients = await patients_service.briefs(db, [a.patient_id for a in appointments])
+    doctors = await staff_service.doctor_views(db, [a.doctor_id for a in appointments])
+    out = []
+    for a in appointments:
+        patient, doctor = patients[a.patient_id], doctors[a.doctor_id]
+        out.append(
+            schemas.AppointmentOut(
+                id=a.id,
+                status=a.status,
+                patient_id=a.patient_id,
+                patient_name=patient.full_name,
+                patient_mrn=patient.mrn,
+                doctor_id=a.doctor_id,
+                doctor_name=doctor.name,
+                department_id=a.department_id,
+                department_name=doctor.department.name,
+                start=a.start_at.astimezone(zone),
+                end=a.end_at.astimezone(zone),
+                reason=a.reason,
+                created_at=a.created_at.astimezone(zone),
+                checked_in_at=_local(a.checked_in_at, zone),
+                completed_at=_local(a.completed_at, zone),
+                cancelled_at=_local(a.cancelled_at, zone),
+                cancel_reason=a.cancel_reason,
+            )
+        )
+    return out
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return None if value is None else value.astimezone(zone)
+
+
+async def present_one(
+    db: AsyncSession, appointment: Appointment, zone: ZoneInfo
+) -> schemas.AppointmentOut:
+    return (await present(db, [appointment], zone))[0]
+
+
+# ---------------------------------------------------------------- access
+
+
+async def acting_doctor_id(db: AsyncSession, actor: Actor) -> int | None:
+    return await staff_service.doctor_id_of(db, actor)
+
+
+async def get(db: AsyncSession, appointment_id: int) -> Appointment:
+    appointment = await db.get(Appointment, appointment_id)
+    if appointment is None:
+        raise AppointmentNotFound()
+    return appointment
+
+
+async def check_access(db: AsyncSession, actor: Actor, appointment: Appointment) -> None:
+    """Front desk sees every appointment, a doctor their own, a patient theirs; a refusal is
+    audited (and kept) as the chart's are."""
+    if actor.role in FRONT_DESK:
+        return
+    if actor.role == "patient":
+        if appointment.patient_id != await patients_service.my_id(db, actor):
+            await denied(db, actor, appointment, "not_your_record")
+            raise NotYourRecord("This appointment is not yours.")
+        return
+    if actor.role == "doctor":
+        if appointment.doctor_id != await acting_doctor_id(db, actor):
+            await denied(db, actor, appointment, "not_your_appointment")
+            raise NotYourAppointment()
+        return
+    await denied(db, actor, appointment, "role")
+    raise NotYourAppointment()
+
+
+async def denied(db: AsyncSession, actor: Actor, appointment: Appointment, why: str) -> None:
+    await audit.record(
+        db,
+        actor,
+        "appointment.read",
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+        outcome="denied",
+        detail={"why": why},
+    )
+
+
+async def get_for(db: AsyncSession, actor: Actor, appointment_id: int) -> Appointment:
+    appointment = await get(db, appointment_id)
+    await check_access(db, actor, appointment)
+    await audit.record(
+        db,
+        actor,
+        "appointment.read",
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+    )
+    return appointment

@@ -1,0 +1,315 @@
+"""Booking (a chosen doctor's slot, or the earliest free one of a department or specialty)
+and rescheduling.
+
+The database has the last word on double booking (an exclusion constraint on PostgreSQL, a
+trigger on SQLite); the checks before the insert exist to give a clear answer first."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openward.core import audit, events
+from openward.core.actors import Actor
+from openward.core.clock import as_aware
+from openward.db import utcnow
+from openward.patients import service as patients_service
+from openward.patients.errors import NotYourRecord, PatientInactive
+from openward.scheduling import schemas
+from openward.scheduling.access import check_access, get
+from openward.scheduling.errors import (
+    DoctorInactive,
+    InThePast,
+    InvalidTransition,
+    NoFreeSlot,
+    OutsideAvailability,
+    PatientBusy,
+    SlotTaken,
+)
+from openward.scheduling.events import AppointmentBooked
+from openward.scheduling.models import ACTIVE_STATUSES, Appointment
+from openward.scheduling.slots import busy_intervals, free_slots
+from openward.staff import roster
+from openward.staff import service as staff_service
+
+if TYPE_CHECKING:
+    from openward.staff.models import Doctor
+
+SEARCH_DAYS = 30  # how far ahead automatic assignment looks for a free slot
+MAX_ASSIGN_ATTEMPTS = 50
+
+
+def _aware(value: datetime, zone: ZoneInfo) -> datetime:
+    return as_aware(value, zone)  # type: ignore[return-value]
+
+
+async def _slot_at(
+    db: AsyncSession, doctor: Doctor, start: datetime, zone: ZoneInfo
+) -> tuple[datetime, datetime]:
+    """The grid slot that begins exactly at `start`, or why there is none."""
+    local = start.astimezone(zone)
+    for slot_start, slot_end in await staff_service.grid_slots(db, doctor, local.date(), zone):
+        if slot_start == start:
+            return slot_start, slot_end
+    raise OutsideAvailability(
+        f"The doctor sees patients in {doctor.slot_minutes}-minute slots within their hours; "
+        f"{local:%a %d %b %H:%M} is not one of them. Pick a time from the free slots.",
+        field="start",
+    )
+
+
+async def _patient_busy(
+    db: AsyncSession, patient_id: int, start: datetime, end: datetime, skip_id: int = 0
+) -> bool:
+    found = await db.scalar(
+        select(Appointment.id).where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+            Appointment.id != skip_id,
+        )
+    )
+    return found is not None
+
+
+async def _check_slot(
+    db: AsyncSession,
+    doctor: Doctor,
+    patient_id: int,
+    start: datetime,
+    zone: ZoneInfo,
+    skip_id: int = 0,
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    if not doctor.is_active:
+        raise DoctorInactive(field="doctor_id")
+    if start <= (now or utcnow()):
+        raise InThePast(field="start")
+    slot = await _slot_at(db, doctor, start, zone)
+    taken = [b for b in await busy_intervals(db, doctor.id, *slot)]
+    if skip_id:
+        own = await get(db, skip_id)
+        taken = [b for b in taken if b != (own.start_at, own.end_at)]
+    if taken:
+        raise SlotTaken(field="start")
+    if await _patient_busy(db, patient_id, *slot, skip_id=skip_id):
+        raise PatientBusy(field="start")
+    return slot
+
+
+def _overlap_error(exc: IntegrityError) -> Exception:
+    message = str(exc.orig)
+    if "patient" in message and "overlap" in message:
+        return PatientBusy(field="start")
+    return SlotTaken(field="start")
+
+
+async def _patient_for_booking(db: AsyncSession, actor: Actor, patient_id: int):
+    if actor.role == "patient" and patient_id != await patients_service.my_id(db, actor):
+        await audit.record(
+            db,
+            actor,
+            "appointment.book",
+            object_type="appointment",
+            patient_id=patient_id,
+            outcome="denied",
+            detail={"why": "not_your_record"},
+        )
+        raise NotYourRecord("Patients can book only for themselves.", field="patient_id")
+    patient = await patients_service.get(db, patient_id)
+    await patients_service.check_access(db, actor, patient)
+    if not patient.is_active:
+        raise PatientInactive(field="patient_id")
+    return patient
+
+
+async def _candidates(
+    db: AsyncSession, department_id: int | None, specialization: str | None
+) -> list[Doctor]:
+    if department_id is not None:
+        await staff_service.get_department(db, department_id)
+    return await roster.active_doctors(
+        db, department_id=department_id, specialization=specialization
+    )
+
+
+async def _day_load(db: AsyncSession, doctor_id: int, day_start: datetime) -> int:
+    return int(
+        await db.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.doctor_id == doctor_id,
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.start_at >= day_start,
+                Appointment.start_at < day_start + timedelta(days=1),
+            )
+        )
+        or 0
+    )
+
+
+async def earliest_free(
+    db: AsyncSession,
+    doctors: list[Doctor],
+    patient_id: int,
+    start: datetime,
+    zone: ZoneInfo,
+    exclude: set[tuple[int, datetime]] | None = None,
+) -> tuple[Doctor, tuple[datetime, datetime]] | None:
+    """The doctor with the earliest free slot at or after `start` (the patient free too);
+    between doctors free at the same time, the one with the fewest appointments that day."""
+    exclude = exclude or set()
+    start = max(start, utcnow())
+    first_day = start.astimezone(zone).date()
+    for offset in range(SEARCH_DAYS + 1):
+        day = first_day + timedelta(days=offset)
+        best: list[tuple[datetime, int, int, Doctor, tuple[datetime, datetime]]] = []
+        for doctor in doctors:
+            for slot in await free_slots(db, doctor, day, zone=zone):
+                if slot[0] < start or (doctor.id, slot[0]) in exclude:
+                    continue
+                if await _patient_busy(db, patient_id, *slot):
+                    continue
+                day_start = datetime.combine(day, time.min, tzinfo=zone)
+                best.append(
+                    (slot[0], await _day_load(db, doctor.id, day_start), doctor.id, doctor, slot)
+                )
+                break
+        if best:
+            best.sort(key=lambda item: item[:3])
+            return best[0][3], best[0][4]
+    return None
+
+
+async def _insert(db: AsyncSession, appointment: Appointment) -> None:
+    try:
+        async with db.begin_nested():
+            db.add(appointment)
+            await db.flush()
+    except IntegrityError as exc:
+        raise _overlap_error(exc) from None
+
+
+async def book(
+    db: AsyncSession,
+    actor: Actor,
+    data: schemas.AppointmentCreate,
+    *,
+    zone: ZoneInfo,
+    now: datetime | None = None,
+) -> Appointment:
+    """`now` is the clock, for loading history (the demo's past visits); requests never set it."""
+    patient = await _patient_for_booking(db, actor, data.patient_id)
+    start = _aware(data.start, zone)
+    if data.doctor_id is not None:
+        doctor = await staff_service.get_doctor(db, data.doctor_id)
+        slot = await _check_slot(db, doctor, patient.id, start, zone, now=now)
+        appointment = _new(actor, patient.id, doctor, slot, data.reason)
+        await _insert(db, appointment)
+    else:
+        appointment = await _book_earliest(db, actor, data, patient.id, start, zone)
+    await audit.record(
+        db,
+        actor,
+        "appointment.book",
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=patient.id,
+        detail={
+            "doctor_id": appointment.doctor_id,
+            "start": appointment.start_at,
+            "assigned": data.doctor_id is None,
+        },
+    )
+    await events.publish(
+        db, AppointmentBooked(appointment.id, appointment.patient_id, appointment.doctor_id)
+    )
+    return appointment
+
+
+async def _book_earliest(
+    db: AsyncSession,
+    actor: Actor,
+    data: schemas.AppointmentCreate,
+    patient_id: int,
+    start: datetime,
+    zone: ZoneInfo,
+) -> Appointment:
+    if start <= utcnow() - timedelta(minutes=1):
+        raise InThePast(field="start")
+    doctors = await _candidates(db, data.department_id, data.specialization)
+    tried: set[tuple[int, datetime]] = set()
+    # Another desk may take the chosen slot this instant: each loss rules that slot out, so
+    # the loop ends once a slot is won or none is left (bounded for pathological loads).
+    for _attempt in range(MAX_ASSIGN_ATTEMPTS):
+        choice = await earliest_free(db, doctors, patient_id, start, zone, tried)
+        if choice is None:
+            raise NoFreeSlot(
+                f"No {'doctor of that department' if data.department_id else 'such specialist'} "
+                f"has a free slot within {SEARCH_DAYS} days of the time asked for.",
+            )
+        doctor, slot = choice
+        appointment = _new(actor, patient_id, doctor, slot, data.reason)
+        try:
+            await _insert(db, appointment)
+        except SlotTaken:
+            tried.add((doctor.id, slot[0]))
+            continue
+        return appointment
+    raise SlotTaken(field="start")
+
+
+def _new(
+    actor: Actor,
+    patient_id: int,
+    doctor: Doctor,
+    slot: tuple[datetime, datetime],
+    reason: str | None,
+) -> Appointment:
+    return Appointment(
+        patient_id=patient_id,
+        doctor_id=doctor.id,
+        department_id=doctor.department_id,
+        start_at=slot[0],
+        end_at=slot[1],
+        status="booked",
+        reason=reason,
+        booked_by=actor.id,
+    )
+
+
+async def reschedule(
+    db: AsyncSession, actor: Actor, appointment_id: int, start: datetime, *, zone: ZoneInfo
+) -> Appointment:
+    appointment = await get(db, appointment_id)
+    await check_access(db, actor, appointment)
+    if appointment.status != "booked":
+        raise InvalidTransition(
+            f"Only a booked appointment can be moved; this one is {appointment.status}."
+        )
+    doctor = await staff_service.get_doctor(db, appointment.doctor_id)
+    new_start = _aware(start, zone)
+    slot = await _check_slot(db, doctor, appointment.patient_id, new_start, zone, appointment.id)
+    previous = appointment.start_at
+    appointment.start_at, appointment.end_at = slot
+    appointment.rescheduled_from = previous
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        raise _overlap_error(exc) from None
+    await audit.record(
+        db,
+        actor,
+        "appointment.reschedule",
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={"from": previous, "to": appointment.start_at},
+    )
+    return appointment

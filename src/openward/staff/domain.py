@@ -1,0 +1,26 @@
+"""Staff: departments, doctors' profiles and their weekly hours."""
+
+from __future__ import annotations
+
+from openward.config import ROLES, STAFF_ROLES
+from openward.core.domains import Domain, Link
+from openward.staff import api, models, pages
+
+domain = Domain(
+    name="staff",
+    layer=3,
+    api=[api.router],
+    pages=[pages.router],
+    models=[models],
+    links=[
+        Link("Doctors", "/doctors", "directory:read", "doctor", rank=30),
+        Link("Departments", "/departments", "directory:read", "building", rank=40),
+    ],
+    permissions={
+        "staff:directory": STAFF_ROLES,
+        # Departments, doctors and free slots: everyone signed in, patients included.
+        "directory:read": ROLES,
+        "staff:manage": ("admin",),
+        "availability:write": ("admin", "doctor"),
+    },
+)

@@ -1,0 +1,82 @@
+"""The slot grid: a doctor's working windows on one local day (the week's hours, plus extra
+hours, minus leave), cut into whole slots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openward.staff.models import AvailabilityException, Doctor, WeeklyHours
+
+Window = tuple[datetime, datetime]
+
+
+def _subtract(windows: list[Window], cut: Window) -> list[Window]:
+    out: list[Window] = []
+    for start, end in windows:
+        if cut[1] <= start or end <= cut[0]:
+            out.append((start, end))
+            continue
+        if start < cut[0]:
+            out.append((start, cut[0]))
+        if cut[1] < end:
+            out.append((cut[1], end))
+    return out
+
+
+def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=zone)
+
+
+async def working_windows(
+    db: AsyncSession, doctor_id: int, day: date, zone: ZoneInfo
+) -> list[Window]:
+    """The doctor's hours on one local day: the week's blocks, plus extra hours, minus leave."""
+    blocks = await db.scalars(
+        select(WeeklyHours).where(
+            WeeklyHours.doctor_id == doctor_id, WeeklyHours.weekday == day.weekday()
+        )
+    )
+    windows = [(_at(day, b.start, zone), _at(day, b.end, zone)) for b in blocks]
+    exceptions = list(
+        await db.scalars(
+            select(AvailabilityException).where(
+                AvailabilityException.doctor_id == doctor_id,
+                AvailabilityException.day == day,
+                AvailabilityException.is_active,
+            )
+        )
+    )
+    for extra in (e for e in exceptions if e.kind == "extra" and e.start and e.end):
+        windows.append((_at(day, extra.start, zone), _at(day, extra.end, zone)))
+    windows.sort()
+    merged: list[Window] = []
+    for start, end in windows:  # extra hours may touch or overlap the week's blocks
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    for leave in (e for e in exceptions if e.kind == "leave"):
+        if leave.start is None or leave.end is None:
+            return []
+        merged = _subtract(merged, (_at(day, leave.start, zone), _at(day, leave.end, zone)))
+    return merged
+
+
+def grid(windows: list[Window], slot_minutes: int) -> list[Window]:
+    """Whole slots from the start of each window; a remainder too short for a slot is unused."""
+    step = timedelta(minutes=slot_minutes)
+    slots: list[Window] = []
+    for start, end in windows:
+        cursor = start
+        while cursor + step <= end:
+            slots.append((cursor, cursor + step))
+            cursor += step
+    return slots
+
+
+async def grid_slots(db: AsyncSession, doctor: Doctor, day: date, zone: ZoneInfo) -> list[Window]:
+    return grid(await working_windows(db, doctor.id, day, zone), doctor.slot_minutes)
