@@ -63,11 +63,13 @@ def assemble_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
-        checkpoints = start_audit_checkpoints(running)
+        background = start_audit_work(running)
         yield
-        checkpoints.cancel()
-        with suppress(asyncio.CancelledError):
-            await checkpoints
+        for task in background:
+            task.cancel()
+        for task in background:
+            with suppress(asyncio.CancelledError):
+                await task
         await running.state.engine.dispose()
 
     app = FastAPI(
@@ -111,14 +113,21 @@ def configure(app: FastAPI, settings: Settings) -> None:
     app.state.sessionmaker = session_factory(engine)
 
 
-def start_audit_checkpoints(app: FastAPI) -> asyncio.Task[None]:
-    """Signed checkpoints of the audit chain while the server runs: now, then each interval."""
+def start_audit_work(app: FastAPI) -> list[asyncio.Task[None]]:
+    """While the server runs: the sealer that chains new audit events every few seconds,
+    and signed checkpoints of the chain (now, then each interval)."""
     settings: Settings = app.state.settings
-    return asyncio.create_task(
-        audit_checkpoints.keep_writing(
-            app.state.sessionmaker,
-            settings.audit_checkpoint_file,
-            settings.audit_checkpoint_minutes * 60,
+    return [
+        asyncio.create_task(
+            audit_checkpoints.keep_sealing(app.state.sessionmaker, settings.audit_seal_seconds),
+            name="audit-sealer",
         ),
-        name="audit-checkpoints",
-    )
+        asyncio.create_task(
+            audit_checkpoints.keep_writing(
+                app.state.sessionmaker,
+                settings.audit_checkpoint_file,
+                settings.audit_checkpoint_minutes * 60,
+            ),
+            name="audit-checkpoints",
+        ),
+    ]

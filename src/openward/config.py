@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     audit_checkpoint_path: Path | None = None
     audit_checkpoint_minutes: int = Field(default=60, ge=1, le=60)
+    # How often the server seals new audit events into the chain (core/audit.py).
+    audit_seal_seconds: float = Field(default=2.0, gt=0, le=60)
     _audit_key: bytes | None = PrivateAttr(default=None)
 
     @field_validator("require_mfa_for", "cors_origins", mode="before")

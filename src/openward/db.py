@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_
 from starlette.requests import Request
 
 from openward.config import Settings
@@ -73,7 +75,27 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(settings.database_url, pool_pre_ping=True, **kwargs)
+    # No ping on every checkout (asyncpg's costs three round trips per request): BEGIN is
+    # sent when the session begins, so a connection that died in the pool fails there,
+    # before any work, and `begun` retries once on a fresh one.
+    engine = create_async_engine(settings.database_url, pool_pre_ping=False, **kwargs)
+    _begin_eagerly(engine.sync_engine.dialect)
+    return engine
+
+
+def _begin_eagerly(dialect: Any) -> None:
+    """asyncpg sends BEGIN lazily, with the first statement; sending it when SQLAlchemy
+    begins costs no extra round trip, and SQLAlchemy's disconnect handling sees a failure
+    there (do_begin errors go through it): the dead connection and the pool's other stale
+    ones are discarded, and the error says `connection_invalidated`."""
+
+    def do_begin(connection: Any) -> None:
+        adapted = getattr(connection, "dbapi_connection", connection)
+        start = getattr(adapted, "_start_transaction", None)
+        if start is not None and getattr(adapted, "_transaction", None) is None:
+            await_(start())
+
+    dialect.do_begin = do_begin
 
 
 def _make_database_file_private(db_file: Path | None) -> None:
@@ -109,10 +131,32 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+async def begun(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session whose transaction has begun. A pooled connection the database dropped
+    (a restart, a failover, a cut link) fails on that BEGIN, before anything is read or
+    written; the pool then discards it and the session is opened once more on a fresh one."""
+    try:
+        return await _begin(factory)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return await _begin(factory)
+
+
+async def _begin(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    session = factory()
+    try:
+        await session.connection()
+    except BaseException:
+        await session.close()
+        raise
+    return session
+
+
 @asynccontextmanager
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A unit of work: commit on success, roll back on error (jobs and the CLI use this)."""
-    async with factory() as session:
+    async with await begun(factory) as session:
         try:
             yield session
             await session.commit()
@@ -128,7 +172,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     service deliberately wrote (the audit row, the failure count) and nothing else.
     """
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with factory() as session:
+    async with await begun(factory) as session:
         try:
             yield session
         except DomainError as exc:

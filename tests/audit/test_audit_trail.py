@@ -216,7 +216,7 @@ async def test_patient_self_registration_is_recorded_against_the_new_patient(tab
 # ---------------------------------------------------------------- the chain
 
 
-async def test_the_chain_verifies_after_a_morning_of_activity(client, make_user, as_role):
+async def test_the_chain_verifies_after_a_morning_of_activity(app, client, make_user, as_role):
     await make_user("doctor", username="drsato")
     await login(client, "drsato", "wrong-password-x1")
     doctor = await bearer(client, "drsato")
@@ -234,6 +234,7 @@ async def test_the_chain_verifies_after_a_morning_of_activity(client, make_user,
     )
     admin = await as_role("admin")
     total = (await _search(client, admin, limit=1))["total"]
+    assert await _seal(app) == total  # every event of the morning waited, unsealed
 
     check = await client.get("/api/v1/audit/verify", headers=admin)
     assert check.status_code == 200
@@ -281,7 +282,15 @@ async def _disarm_append_only_guard(db) -> None:
         await db.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
+async def _seal(app) -> int:
+    """What the server's sealer does every few seconds (no lifespan runs in these tests)."""
+    async with session_scope(app.state.sessionmaker) as db:
+        return await audit.seal_all(db)
+
+
 async def _event_ids(app) -> list[int]:
+    """The sealed trail's ids: tampering happens to events already in the chain."""
+    await _seal(app)
     async with app.state.sessionmaker() as db:
         return list(await db.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
 
@@ -345,8 +354,8 @@ async def test_a_deleted_middle_row_is_detected_at_the_row_after_it(app, client,
 
 
 async def test_twenty_concurrent_writers_keep_one_unbroken_chain(app):
-    """Separate sessions (separate connections) writing at once must still link each
-    event to the true previous one (PostgreSQL: advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    """Separate sessions (separate connections) write at once without waiting for each
+    other; the sealer then links each event to exactly one predecessor."""
 
     async def write(n: int) -> None:
         async with app.state.sessionmaker() as db:
@@ -354,6 +363,8 @@ async def test_twenty_concurrent_writers_keep_one_unbroken_chain(app):
             await db.commit()
 
     await asyncio.gather(*(write(n) for n in range(20)))
+    assert await _seal(app) == 20
+    assert await _seal(app) == 0  # sealing again finds nothing to do
 
     async with app.state.sessionmaker() as db:
         check = await audit.verify_chain(db)

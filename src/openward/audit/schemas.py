@@ -26,7 +26,10 @@ class AuditEventOut(BaseModel):
     outcome: str
     reason: str | None
     detail: dict[str, Any] | None
-    hash: str
+    # The event's place in the tamper-evident chain and its hash; both empty for the few
+    # seconds before the sealer links a new event into the chain.
+    seq: int | None = None
+    hash: str | None
 
     @field_validator("detail", mode="before")
     @classmethod

@@ -1,5 +1,10 @@
 """The audit trail: append-only events, each carrying the hash of the one before it.
 
+Requests append events without waiting for one another: a row is written unsealed, and the
+sealer (`seal`, run by the server every few seconds and before every check) gives the rows
+it finds committed their place in the chain (`seq`), their predecessor's hash and their own.
+`verify_chain` checks the sealed chain and reports rows left unsealed for too long.
+
 Each hash is an HMAC-SHA256 under a key kept outside the database (OPENWARD_AUDIT_KEY, or one
 derived from the secret key), so whoever can edit the table cannot forge a chain that
 verifies. Events written before keying carry the plain SHA-256 of the first release; they
@@ -14,10 +19,10 @@ import hmac
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, func, select, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,8 +34,11 @@ if TYPE_CHECKING:
     from openward.core.audit_checkpoints import Checkpoint
 
 GENESIS_HASH = "0" * 64
-# Any constant works; it names the lock that orders audit writes on PostgreSQL.
-_PG_AUDIT_LOCK = 72_417_001
+# Any constant works; it names the lock that lets one sealer at a time work on PostgreSQL.
+_PG_SEALER_LOCK = 72_417_001
+SEAL_BATCH = 5000
+# An event still unsealed after this long means no sealer is running: the check says so.
+UNSEALED_LIMIT = timedelta(minutes=5)
 
 
 class AuditEvent(Base):
@@ -52,8 +60,20 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="success")
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Filled by the sealer: the place in the chain, the predecessor's hash and this one's.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index("uq_audit_events_seq", "seq", unique=True),
+        Index(
+            "ix_audit_events_unsealed",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
+    )
 
 
 def _stamp(at: datetime) -> str:
@@ -110,11 +130,8 @@ async def record(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
-    if db.get_bind().dialect.name == "postgresql":
-        # Orders concurrent writers so each links to the true previous row.
-        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-    prev = await db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    """Append one event, inside the caller's transaction: one INSERT, no lock. The sealer
+    links it into the chain once it is committed."""
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id,
@@ -129,12 +146,57 @@ async def record(
         outcome=outcome,
         reason=reason,
         detail=None if detail is None else json.dumps(detail, sort_keys=True, default=str),
-        prev_hash=prev or GENESIS_HASH,
     )
-    event.hash = compute_hash(event, chain_key(db))
     db.add(event)
     await db.flush()
     return event
+
+
+async def seal(db: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
+    """Chain the committed rows not yet sealed, oldest first; returns how many. One sealer
+    at a time: on PostgreSQL a sealer that finds another at work leaves it to it; on SQLite
+    the write transaction already excludes the others."""
+    if db.get_bind().dialect.name == "postgresql":
+        got = await db.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PG_SEALER_LOCK})
+        if not got:
+            return 0
+    head = (
+        await db.execute(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
+    rows = (
+        await db.scalars(
+            select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(batch)
+        )
+    ).all()
+    if not rows:
+        return 0
+    key = chain_key(db)
+    sealed = []
+    for row in rows:
+        seq += 1
+        row.prev_hash = prev
+        prev = compute_hash(row, key)
+        sealed.append({"id": row.id, "seq": seq, "prev_hash": row.prev_hash, "hash": prev})
+    for row in rows:
+        db.expunge(row)  # the rows are written below, in one statement per batch
+    await db.execute(update(AuditEvent), sealed)
+    return len(sealed)
+
+
+async def seal_all(db: AsyncSession) -> int:
+    """Seal until nothing committed is left unsealed (a backlog larger than one batch)."""
+    total = 0
+    while True:
+        done = await seal(db)
+        total += done
+        if done < SEAL_BATCH:
+            return total
 
 
 def _utc_bound(value: datetime | None) -> datetime | None:
@@ -161,13 +223,14 @@ class ChainCheck:
 
 
 async def _in_order(db: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:
-    last_id = 0
+    """The sealed events in chain order."""
+    last_seq = 0
     while True:
         rows = (
             await db.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.id > last_id)
-                .order_by(AuditEvent.id)
+                .where(AuditEvent.seq > last_seq)
+                .order_by(AuditEvent.seq)
                 .limit(batch)
             )
         ).all()
@@ -175,13 +238,32 @@ async def _in_order(db: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditE
             return
         for row in rows:
             yield row
-        last_id = rows[-1].id
+        last_seq = rows[-1].seq or last_seq
         db.expunge_all()
 
 
-async def verify_chain(db: AsyncSession, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
-    """Recompute every HMAC in order, then hold the trail against the signed checkpoints;
-    name the first problem found."""
+async def unsealed_backlog(db: AsyncSession, older_than: timedelta) -> tuple[int, datetime | None]:
+    """How many events wait unsealed for longer than `older_than`, and the oldest's time."""
+    cutoff = utcnow() - older_than
+    row = (
+        await db.execute(
+            select(func.count(), func.min(AuditEvent.at)).where(
+                AuditEvent.seq.is_(None), AuditEvent.at < cutoff
+            )
+        )
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else (0, None)
+
+
+async def verify_chain(
+    db: AsyncSession,
+    checkpoints: Sequence[Checkpoint] = (),
+    *,
+    unsealed_limit: timedelta = UNSEALED_LIMIT,
+) -> ChainCheck:
+    """Recompute every HMAC in chain order, hold the trail against the signed checkpoints,
+    and refuse a backlog of unsealed events older than `unsealed_limit` (an event no sealer
+    has chained is not protected); name the first problem found."""
     key = chain_key(db)
     # Unkeyed events may open the chain, but not beyond where a checkpoint saw keying start.
     legacy_limit = min((c.legacy_through for c in checkpoints), default=None)
@@ -204,7 +286,7 @@ async def verify_chain(db: AsyncSession, checkpoints: Sequence[Checkpoint] = ())
             legacy += 1
         expected_prev = event.hash
         checked += 1
-        head_id = event.id
+        head_id = max(head_id, event.id)  # the newest id sealed (chain order is seal order)
         if event.hash in heads:
             found[event.hash] = (event.id, checked)
     for checkpoint in checkpoints:
@@ -212,6 +294,14 @@ async def verify_chain(db: AsyncSession, checkpoints: Sequence[Checkpoint] = ())
         if missing is not None:
             finding, problem = missing
             return ChainCheck(False, checked, None, problem, finding, legacy, len(checkpoints))
+    waiting, oldest = await unsealed_backlog(db, unsealed_limit)
+    if waiting:
+        problem = (
+            f"{waiting} events (the oldest from {_stamp(oldest) if oldest else '?'}) have waited "
+            f"more than {int(unsealed_limit.total_seconds())} s to be sealed into the chain: "
+            "is the server (its sealer) running? `openward audit verify` seals them"
+        )
+        return ChainCheck(False, checked, None, problem, "unsealed", legacy, len(checkpoints))
     return ChainCheck(True, checked, legacy=legacy, checkpoints=len(checkpoints))
 
 

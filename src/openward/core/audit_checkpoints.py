@@ -37,7 +37,7 @@ _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 @dataclass(frozen=True)
 class Checkpoint:
     at: datetime
-    head_id: int  # 0: the trail was empty
+    head_id: int  # the id of the last sealed event in chain order (0: the trail was empty)
     head_hash: str
     count: int
     legacy_through: int  # the last event chained without the key (0: none)
@@ -117,11 +117,20 @@ def append(path: Path, checkpoint: Checkpoint, audit_key: bytes) -> None:
 
 
 async def take(db: AsyncSession, legacy_through: int | None = None) -> Checkpoint:
-    """The chain's head and length now, read in one statement (one snapshot)."""
-    total = select(func.count()).select_from(AuditEvent).scalar_subquery()
+    """The sealed chain's head (its event id and hash) and length now, read in one
+    statement (one snapshot)."""
+    total = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.seq.is_not(None))
+        .scalar_subquery()
+    )
     head = (
         await db.execute(
-            select(AuditEvent.id, AuditEvent.hash, total).order_by(AuditEvent.id.desc()).limit(1)
+            select(AuditEvent.id, AuditEvent.hash, total)
+            .where(AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
         )
     ).first()
     now = datetime.now(UTC)
@@ -137,22 +146,23 @@ async def _last_unkeyed(db: AsyncSession, head_id: int, batch: int = 500) -> int
     """The newest event whose hash is not keyed (0: none), walking back from the head. Only
     the first checkpoint ever needs this: later ones carry the answer forward."""
     key = audit.chain_key(db)
-    before = head_id + 1
+    before = await db.scalar(select(AuditEvent.seq).where(AuditEvent.id == head_id))
+    before = (before or 0) + 1
     while True:
         rows = (
             await db.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.id < before)
-                .order_by(AuditEvent.id.desc())
+                .where(AuditEvent.seq < before)
+                .order_by(AuditEvent.seq.desc())
                 .limit(batch)
             )
         ).all()
         if not rows:
             return 0
         for row in rows:
-            if not hmac.compare_digest(audit.compute_hash(row, key), row.hash):
+            if not hmac.compare_digest(audit.compute_hash(row, key), row.hash or ""):
                 return row.id
-        before = rows[-1].id
+        before = rows[-1].seq or 0
 
 
 async def write(db: AsyncSession, path: Path) -> Checkpoint:
@@ -163,6 +173,7 @@ async def write(db: AsyncSession, path: Path) -> Checkpoint:
     if bad_line is not None:
         raise OSError(f"{path} line {bad_line} is not a checkpoint signed with this audit key")
     carried = min((c.legacy_through for c in known), default=None)
+    await audit.seal_all(db)
     checkpoint = await take(db, carried)
     append(path, checkpoint, key)
     return checkpoint
@@ -197,6 +208,7 @@ async def verify_and_checkpoint(
 ) -> tuple[ChainCheck, Checkpoint | None]:
     """`openward audit verify`: the whole check, then a new checkpoint if the trail is intact
     (a broken trail is not checkpointed: that would only record the damage as normal)."""
+    await audit.seal_all(db)  # what is committed is sealed first, as the server would
     check = await verify_trail(db, path)
     if not check.ok:
         return check, None
@@ -214,4 +226,18 @@ async def keep_writing(
                 await write(db, path)
         except Exception:
             log.exception("could not write an audit checkpoint to %s", path)
+        await asyncio.sleep(every_seconds)
+
+
+async def keep_sealing(
+    sessionmaker: async_sessionmaker[AsyncSession], every_seconds: float
+) -> None:
+    """The server's sealer: chain what requests appended, every few seconds, until
+    cancelled. A failure is logged and retried; it never stops the server."""
+    while True:
+        try:
+            async with session_scope(sessionmaker) as db:
+                await audit.seal_all(db)
+        except Exception:
+            log.exception("could not seal the audit trail")
         await asyncio.sleep(every_seconds)

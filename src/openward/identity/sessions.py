@@ -45,9 +45,15 @@ async def open_session(db: AsyncSession, settings: Settings, origin: Actor, user
 async def actor_from_session(
     db: AsyncSession, settings: Settings, origin: Actor, cookie_token: str
 ) -> tuple[Actor, User, WebSession]:
-    session = await db.scalar(
-        select(WebSession).where(WebSession.token_hash == security.token_digest(cookie_token))
-    )
+    # One round trip: the session and its user.
+    row = (
+        await db.execute(
+            select(WebSession, User)
+            .outerjoin(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash == security.token_digest(cookie_token))
+        )
+    ).first()
+    session, user = row if row is not None else (None, None)
     if session is None or session.ended_at is not None:
         raise SessionExpired("Please sign in.")
     now = utcnow()
@@ -56,7 +62,6 @@ async def actor_from_session(
         reason = "expired"
     elif session.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now:
         reason = "idle"
-    user = await db.get(User, session.user_id)
     if reason is None and (user is None or not user.is_active or not user.is_approved):
         reason = "deactivated"
     if reason is not None:

@@ -274,16 +274,18 @@ async def actor_from_access_token(
     claims = security.decode_jwt(settings.resolved_secret_key(), token, "access")
     if claims is None:
         raise InvalidToken("The access token is invalid or has expired.")
-    user = await db.get(User, int(claims["sub"]))
-    if user is None or not user.is_active or not user.is_approved:
-        raise InvalidToken("This account can no longer use the API.")
     family = claims.get("fam")
-    live = await db.scalar(
+    # One round trip: the user, and whether their sign-in (token family) is still live.
+    live = (
         select(RefreshToken.id)
         .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
-        .limit(1)
+        .exists()
     )
-    if live is None:
+    row = (await db.execute(select(User, live).where(User.id == int(claims["sub"])))).first()
+    user = row[0] if row is not None else None
+    if user is None or not user.is_active or not user.is_approved:
+        raise InvalidToken("This account can no longer use the API.")
+    if not row[1]:
         raise InvalidToken("This sign-in has ended; sign in again.")
     actor = Actor(
         id=user.id,
