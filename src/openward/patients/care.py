@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, exists, select, union
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.db import utcnow
@@ -16,22 +18,31 @@ from openward.patients.models import CareRelationship, CareTeamMember
 async def begin(
     db: AsyncSession, *, patient_id: int, doctor_id: int, source: str, source_id: int
 ) -> None:
-    """The doctor is in the patient's care because of this appointment (admission, ...)."""
-    found = await db.scalar(
-        select(CareRelationship).where(
-            CareRelationship.source == source, CareRelationship.source_id == source_id
+    """The doctor is in the patient's care because of this appointment (admission, ...).
+    One statement: the same event again, or the source moved to another doctor, updates the
+    row its source already has."""
+    values = {
+        "patient_id": patient_id,
+        "doctor_id": doctor_id,
+        "source": source,
+        "source_id": source_id,
+        "is_active": True,
+        "started_at": utcnow(),
+        "ended_at": None,
+    }
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CareRelationship).values(**values)
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source", "source_id"],
+            set_={
+                "patient_id": patient_id,
+                "doctor_id": doctor_id,
+                "is_active": True,
+                "ended_at": None,
+            },
         )
     )
-    if found is None:
-        db.add(
-            CareRelationship(
-                patient_id=patient_id, doctor_id=doctor_id, source=source, source_id=source_id
-            )
-        )
-    else:  # the same event again, or the source moved to another doctor
-        found.patient_id, found.doctor_id = patient_id, doctor_id
-        found.is_active, found.ended_at = True, None
-    await db.flush()
 
 
 async def end(db: AsyncSession, *, source: str, source_id: int) -> None:

@@ -28,9 +28,9 @@ FRONT_DESK = ("admin", "receptionist", "nurse")
 async def present(
     db: AsyncSession, appointments: Sequence[Appointment], zone: ZoneInfo
 ) -> list[schemas.AppointmentOut]:
-    """Appointments with the patient's and the doctor's names: three queries for any number."""
+    """Appointments with the patient's and the doctor's names: two queries for any number."""
     patients = await patients_service.briefs(db, [a.patient_id for a in appointments])
-    doctors = await staff_service.doctor_views(db, [a.doctor_id for a in appointments])
+    doctors = await staff_service.doctor_names(db, [a.doctor_id for a in appointments])
     out = []
     for a in appointments:
         patient, doctor = patients[a.patient_id], doctors[a.doctor_id]
@@ -44,7 +44,7 @@ async def present(
                 doctor_id=a.doctor_id,
                 doctor_name=doctor.name,
                 department_id=a.department_id,
-                department_name=doctor.department.name,
+                department_name=doctor.department_name,
                 start=a.start_at.astimezone(zone),
                 end=a.end_at.astimezone(zone),
                 reason=a.reason,

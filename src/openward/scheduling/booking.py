@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,7 @@ from openward.scheduling.errors import (
 )
 from openward.scheduling.events import AppointmentBooked
 from openward.scheduling.models import ACTIVE_STATUSES, Appointment
-from openward.scheduling.slots import busy_intervals, free_slots
+from openward.scheduling.slots import free_slots
 from openward.staff import roster
 from openward.staff import service as staff_service
 
@@ -63,19 +63,23 @@ async def _slot_at(
     )
 
 
-async def _patient_busy(
-    db: AsyncSession, patient_id: int, start: datetime, end: datetime, skip_id: int = 0
-) -> bool:
-    found = await db.scalar(
-        select(Appointment.id).where(
-            Appointment.patient_id == patient_id,
-            Appointment.status.in_(ACTIVE_STATUSES),
-            Appointment.start_at < end,
-            Appointment.end_at > start,
-            Appointment.id != skip_id,
+async def _conflicts(
+    db: AsyncSession, doctor_id: int, patient_id: int, slot: tuple[datetime, datetime], skip_id: int
+) -> tuple[bool, bool]:
+    """Whether the doctor, and whether the patient, already has an active appointment in the
+    slot (besides the one being moved), in one statement."""
+    rows = (
+        await db.execute(
+            select(Appointment.doctor_id == doctor_id, Appointment.patient_id == patient_id).where(
+                or_(Appointment.doctor_id == doctor_id, Appointment.patient_id == patient_id),
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.start_at < slot[1],
+                Appointment.end_at > slot[0],
+                Appointment.id != skip_id,
+            )
         )
-    )
-    return found is not None
+    ).all()
+    return any(doctor for doctor, _ in rows), any(patient for _, patient in rows)
 
 
 async def _check_slot(
@@ -87,18 +91,17 @@ async def _check_slot(
     skip_id: int = 0,
     now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
+    """The slot, or why it cannot be had: two statements (the doctor's hours that day, and
+    every active appointment of the doctor or the patient overlapping it)."""
     if not doctor.is_active:
         raise DoctorInactive(field="doctor_id")
     if start <= (now or utcnow()):
         raise InThePast(field="start")
     slot = await _slot_at(db, doctor, start, zone)
-    taken = [b for b in await busy_intervals(db, doctor.id, *slot)]
-    if skip_id:
-        own = await get(db, skip_id)
-        taken = [b for b in taken if b != (own.start_at, own.end_at)]
-    if taken:
+    doctor_busy, patient_busy = await _conflicts(db, doctor.id, patient_id, slot, skip_id)
+    if doctor_busy:
         raise SlotTaken(field="start")
-    if await _patient_busy(db, patient_id, *slot, skip_id=skip_id):
+    if patient_busy:
         raise PatientBusy(field="start")
     return slot
 
@@ -173,7 +176,7 @@ async def earliest_free(
             for slot in await free_slots(db, doctor, day, zone=zone):
                 if slot[0] < start or (doctor.id, slot[0]) in exclude:
                     continue
-                if await _patient_busy(db, patient_id, *slot):
+                if (await _conflicts(db, doctor.id, patient_id, slot, 0))[1]:
                     continue
                 day_start = datetime.combine(day, time.min, tzinfo=zone)
                 best.append(
@@ -187,6 +190,8 @@ async def earliest_free(
 
 
 async def _insert(db: AsyncSession, appointment: Appointment) -> None:
+    """The database decides (exclusion constraint, trigger). In a savepoint, so that a lost
+    slot leaves the session usable: the next slot is tried, or the form is shown again."""
     try:
         async with db.begin_nested():
             db.add(appointment)
@@ -299,7 +304,7 @@ async def reschedule(
     appointment.start_at, appointment.end_at = slot
     appointment.rescheduled_from = previous
     try:
-        async with db.begin_nested():
+        async with db.begin_nested():  # a lost race leaves the session usable (the form)
             await db.flush()
     except IntegrityError as exc:
         raise _overlap_error(exc) from None

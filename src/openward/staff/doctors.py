@@ -165,6 +165,26 @@ async def doctor_views(db: AsyncSession, doctor_ids: Sequence[int]) -> dict[int,
     return {view.doctor.id: view for view in views}
 
 
+@dataclass(frozen=True)
+class DoctorName:
+    """What a list of appointments shows of a doctor."""
+
+    name: str
+    department_name: str
+
+
+async def doctor_names(db: AsyncSession, doctor_ids: Sequence[int]) -> dict[int, DoctorName]:
+    """Many doctors' names and departments in one statement, keyed by doctor id."""
+    if not doctor_ids:
+        return {}
+    rows = await db.execute(
+        select(Doctor.id, identity_service.name_of(Doctor.user_id), Department.name)
+        .join(Department, Department.id == Doctor.department_id)
+        .where(Doctor.id.in_(set(doctor_ids)))
+    )
+    return {i: DoctorName(name or "", department) for i, name, department in rows}
+
+
 async def doctor_for_user(db: AsyncSession, user_id: int | None) -> Doctor | None:
     if user_id is None:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.staff.models import AvailabilityException, Doctor, WeeklyHours
@@ -34,22 +34,21 @@ def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
 async def working_windows(
     db: AsyncSession, doctor_id: int, day: date, zone: ZoneInfo
 ) -> list[Window]:
-    """The doctor's hours on one local day: the week's blocks, plus extra hours, minus leave."""
-    blocks = await db.scalars(
-        select(WeeklyHours).where(
-            WeeklyHours.doctor_id == doctor_id, WeeklyHours.weekday == day.weekday()
-        )
+    """The doctor's hours on one local day: the week's blocks, plus extra hours, minus leave
+    (the week's blocks and the day's exceptions read in one statement)."""
+    week = select(literal("week").label("kind"), WeeklyHours.start, WeeklyHours.end).where(
+        WeeklyHours.doctor_id == doctor_id, WeeklyHours.weekday == day.weekday()
     )
-    windows = [(_at(day, b.start, zone), _at(day, b.end, zone)) for b in blocks]
-    exceptions = list(
-        await db.scalars(
-            select(AvailabilityException).where(
-                AvailabilityException.doctor_id == doctor_id,
-                AvailabilityException.day == day,
-                AvailabilityException.is_active,
-            )
-        )
+    exceptional = select(
+        AvailabilityException.kind, AvailabilityException.start, AvailabilityException.end
+    ).where(
+        AvailabilityException.doctor_id == doctor_id,
+        AvailabilityException.day == day,
+        AvailabilityException.is_active,
     )
+    rows = (await db.execute(union_all(week, exceptional))).all()
+    windows = [(_at(day, r.start, zone), _at(day, r.end, zone)) for r in rows if r.kind == "week"]
+    exceptions = [r for r in rows if r.kind != "week"]
     for extra in (e for e in exceptions if e.kind == "extra" and e.start and e.end):
         windows.append((_at(day, extra.start, zone), _at(day, extra.end, zone)))
     windows.sort()
