@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,8 +45,9 @@ async def create(
     national_id = details.get("national_id")
     if national_id and await _national_id_owner(db, national_id) is not None:
         raise NationalIdTaken(field="national_id")
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     for _attempt in range(5):
-        patient = Patient(
+        draft = Patient(
             mrn=new_mrn(),
             given_name=given_name,
             family_name=family_name,
@@ -55,16 +58,24 @@ async def create(
             user_id=user_id,
             **details,
         )
-        refresh_search_keys(patient)
-        try:
-            async with db.begin_nested():
-                db.add(patient)
-                await db.flush()
-        except IntegrityError:
+        refresh_search_keys(draft)
+        values = {
+            column.key: getattr(draft, column.key)
+            for column in Patient.__table__.columns
+            if getattr(draft, column.key) is not None
+        }
+        # One statement that answers with the row: a taken MRN (or national id) inserts
+        # nothing instead of failing, so no savepoint is needed to try again.
+        patient = (
+            await db.scalars(
+                insert(Patient).values(**values).on_conflict_do_nothing().returning(Patient)
+            )
+        ).first()
+        if patient is None:
             if national_id and await _national_id_owner(db, national_id) is not None:
-                raise NationalIdTaken(field="national_id") from None
-            if await db.scalar(select(Patient.id).where(Patient.mrn == patient.mrn)) is None:
-                raise
+                raise NationalIdTaken(field="national_id")
+            if await db.scalar(select(Patient.id).where(Patient.mrn == draft.mrn)) is None:
+                raise RuntimeError("the patient row was refused by a unique constraint")
             continue
         await audit.record(
             db,
