@@ -31,7 +31,7 @@ BUDGET = {  # the same on SQLite and PostgreSQL
     "book": 12,
     "reschedule": 9,
     "cancel": 8,
-    "a doctor's day": 7,
+    "a doctor's day": 5,
     "patient search": 4,
     "read a patient": 3,
     "receptionist's dashboard": 8,

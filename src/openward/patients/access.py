@@ -3,6 +3,8 @@ glass, audited), and reading a patient with it: one record, many at once, one's 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,6 +154,12 @@ async def mine(db: AsyncSession, actor: Actor) -> Patient:
     if patient is None:
         raise PatientNotFound("No patient record is linked to this account; ask the front desk.")
     return patient
+
+
+def id_of_login(user_id: int | None) -> Any:
+    """The patient id of a login as an SQL expression (NULL when none), for another domain's
+    WHERE clause: a patient's own list without a query to find their record first."""
+    return select(Patient.id).where(Patient.user_id == user_id).scalar_subquery()
 
 
 async def my_id(db: AsyncSession, actor: Actor) -> int | None:

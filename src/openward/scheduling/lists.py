@@ -17,7 +17,7 @@ from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.patients import service as patients_service
 from openward.scheduling import schemas
-from openward.scheduling.access import acting_doctor_id, present
+from openward.scheduling.access import present
 from openward.scheduling.models import Appointment
 from openward.staff import service as staff_service
 
@@ -39,12 +39,13 @@ def day_bounds(first: date | None, last: date | None, zone: ZoneInfo):
     return dates.day_bounds(first, last, zone)
 
 
-async def _scope(db: AsyncSession, actor: Actor, query: Select[Any]) -> Select[Any]:
-    """Lists show a patient their own appointments and a doctor theirs."""
+def _scope(actor: Actor, query: Select[Any]) -> Select[Any]:
+    """Lists show a patient their own appointments and a doctor theirs (found inside the
+    list's own statement)."""
     if actor.role == "patient":
-        return query.where(Appointment.patient_id == (await patients_service.my_id(db, actor) or 0))
+        return query.where(Appointment.patient_id == patients_service.id_of_login(actor.id))
     if actor.role == "doctor":
-        return query.where(Appointment.doctor_id == (await acting_doctor_id(db, actor) or 0))
+        return query.where(Appointment.doctor_id == staff_service.doctor_id_of_login(actor.id))
     return query
 
 
@@ -63,7 +64,7 @@ async def list_appointments(
     offset: int = 0,
     newest_first: bool = False,
 ) -> tuple[list[Appointment], int]:
-    query = await _scope(db, actor, select(Appointment))
+    query = _scope(actor, select(Appointment))
     if patient_id:
         query = query.where(Appointment.patient_id == patient_id)
     if doctor_id:
@@ -77,9 +78,23 @@ async def list_appointments(
         query = query.where(Appointment.start_at >= start)
     if end is not None:
         query = query.where(Appointment.start_at < end)
-    total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     order = Appointment.start_at.desc() if newest_first else Appointment.start_at
-    rows = list(await db.scalars(query.order_by(order, Appointment.id).limit(limit).offset(offset)))
+    # The page and the total in one statement; a page past the end asks for the total.
+    page = (
+        await db.execute(
+            query.add_columns(func.count().over())
+            .order_by(order, Appointment.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    rows = [appointment for appointment, _ in page]
+    if page:
+        total = int(page[0][1])
+    elif offset:
+        total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    else:
+        total = 0
     await _audit_list(db, actor, rows, total)
     return rows, total
 

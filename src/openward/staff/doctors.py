@@ -191,6 +191,12 @@ async def doctor_for_user(db: AsyncSession, user_id: int | None) -> Doctor | Non
     return await db.scalar(select(Doctor).where(Doctor.user_id == user_id))
 
 
+def doctor_id_of_login(user_id: int | None) -> Any:
+    """The doctor profile id of a login as an SQL expression (NULL when none), for another
+    domain's WHERE clause: a doctor's own list without a query to find their profile."""
+    return select(Doctor.id).where(Doctor.user_id == user_id).scalar_subquery()
+
+
 async def doctor_id_of(db: AsyncSession, actor: Actor) -> int | None:
     """The doctor profile id of a signed-in doctor (None for everyone else)."""
     if actor.role != "doctor":
