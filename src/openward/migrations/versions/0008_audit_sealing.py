@@ -53,22 +53,7 @@ def upgrade() -> None:
             postgresql_where=sa.text("seq IS NULL"),
         )
         condition = _sealing_only("OLD", "NEW").replace(" IS OLD.", " IS NOT DISTINCT FROM OLD.")
-        op.execute(
-            f"""
-            CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND {condition} THEN
-                    RETURN NEW;
-                END IF;
-                RAISE EXCEPTION 'audit_events is append-only';
-            END;
-            $$ LANGUAGE plpgsql
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
-        )
+        _pg_guard(f"IF TG_OP = 'UPDATE' AND {condition} THEN RETURN NEW; END IF;")
         return
     for name in ("update", "delete", "replace"):
         op.execute(f"DROP TRIGGER IF EXISTS audit_events_no_{name}")
@@ -82,6 +67,25 @@ def upgrade() -> None:
         "ix_audit_events_unsealed", "audit_events", ["id"], sqlite_where=sa.text("seq IS NULL")
     )
     _sqlite_guards(_sealing_only("OLD", "NEW"))
+
+
+def _pg_guard(allowed: str) -> None:
+    """The append-only function (also behind 0001's TRUNCATE trigger), letting through what
+    `allowed` returns early for, and its row trigger."""
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+        BEGIN
+            {allowed}
+            RAISE EXCEPTION 'audit_events is append-only';
+        END;
+        $$ LANGUAGE plpgsql
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+    )
 
 
 def _sqlite_guards(update_allowed: str | None) -> None:
@@ -115,19 +119,7 @@ def downgrade() -> None:
         op.alter_column("audit_events", "hash", existing_type=sa.String(64), nullable=False)
         op.alter_column("audit_events", "prev_hash", existing_type=sa.String(64), nullable=False)
         op.drop_column("audit_events", "seq")
-        op.execute(
-            """
-            CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION 'audit_events is append-only';
-            END;
-            $$ LANGUAGE plpgsql
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
-        )
+        _pg_guard("")
         return
     for name in ("update", "delete", "replace"):
         op.execute(f"DROP TRIGGER IF EXISTS audit_events_no_{name}")
