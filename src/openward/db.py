@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -125,6 +127,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         # One writer at a time, decided at BEGIN: no lost updates, no stale reads-then-writes.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_on_conflict(db: AsyncSession) -> Any:
+    """The session's dialect's INSERT, the one that knows ON CONFLICT (PostgreSQL and SQLite
+    spell it alike): an upsert, or an insert that answers with nothing instead of failing."""
+    return postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

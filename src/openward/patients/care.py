@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, exists, select, union
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openward.db import utcnow
+from openward.db import insert_on_conflict, utcnow
 from openward.patients.models import CareRelationship, CareTeamMember
 
 
@@ -30,7 +28,7 @@ async def begin(
         "started_at": utcnow(),
         "ended_at": None,
     }
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_on_conflict(db)
     statement = insert(CareRelationship).values(**values)
     await db.execute(
         statement.on_conflict_do_update(

@@ -7,14 +7,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
 from openward.core.actors import Actor
-from openward.db import utcnow
+from openward.db import insert_on_conflict, utcnow
 from openward.patients import schemas
 from openward.patients.access import check_access, get
 from openward.patients.errors import NationalIdTaken, PossibleDuplicate
@@ -45,7 +43,7 @@ async def create(
     national_id = details.get("national_id")
     if national_id and await _national_id_owner(db, national_id) is not None:
         raise NationalIdTaken(field="national_id")
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_on_conflict(db)
     for _attempt in range(5):
         draft = Patient(
             mrn=new_mrn(),
