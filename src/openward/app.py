@@ -18,7 +18,7 @@ from openward.core.body_limit import BodyLimitMiddleware
 from openward.core.cors import ApiCorsMiddleware
 from openward.core.middleware import RequestContextMiddleware
 from openward.core.permissions import undeclared_routes
-from openward.db import create_engine, session_factory
+from openward.db import create_engine, read_session_factory, session_factory
 from openward.health import router as health_router
 from openward.identity.domain import domain as identity
 from openward.lab.domain import domain as lab
@@ -111,6 +111,7 @@ def configure(app: FastAPI, settings: Settings) -> None:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.read_sessionmaker = read_session_factory(engine)
 
 
 def start_audit_work(app: FastAPI) -> list[asyncio.Task[None]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,10 @@ from openward.core import private_files
 from openward.core.errors import DomainError
 
 SETTINGS_OPTION = "openward_settings"  # engine execution option: the Settings it serves
+READ_OPTION = "openward_read"  # engine execution option: transactions that only read
+_AFTER_READ = "openward_after_read"  # Session.info: the writes a read leaves for after it
+_READ_VERBS = ("SELECT", "WITH", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+Write = Callable[[AsyncSession], Awaitable[object]]
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -125,8 +129,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_OPTION):
+            # A read: a deferred BEGIN takes no lock, and WAL lets any number run beside
+            # the one writer, each on its own snapshot.
+            connection.exec_driver_sql("BEGIN")
+            return
         # One writer at a time, decided at BEGIN: no lost updates, no stale reads-then-writes.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse_writes_in_reads(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Upgrading a read to a write fails at random (SQLITE_BUSY_SNAPSHOT) when another
+        # writer committed first; a read's writes go through `write`, which keeps them for
+        # after it. Anything else writing here is a bug, and says so every time.
+        reads = connection.get_execution_options().get(READ_OPTION)
+        if reads and not statement.lstrip()[:9].upper().startswith(_READ_VERBS):
+            raise WriteInReadTransaction(statement.split("\n", 1)[0][:120])
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A statement that writes was sent in a read transaction (see `write`)."""
+
+
+class AccessNotRecorded(DomainError):
+    """The short write after a read (its audit rows) failed: nothing read is sent."""
+
+    status = 503
+    code = "access_not_recorded"
+    title = "The record of this access could not be written; please try again"
 
 
 def insert_on_conflict(db: AsyncSession) -> Any:
@@ -137,6 +167,28 @@ def insert_on_conflict(db: AsyncSession) -> Any:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read. On SQLite their transactions take no write
+    lock (see `_configure_sqlite`) and what they must write waits for `write`; PostgreSQL's
+    reads never block its writers, so there they are ordinary sessions."""
+    if engine.dialect.name != "sqlite":
+        return session_factory(engine)
+    return session_factory(engine.execution_options(**{READ_OPTION: True}))
+
+
+def is_read(db: AsyncSession) -> bool:
+    return _AFTER_READ in db.info
+
+
+async def write(db: AsyncSession, work: Write) -> None:
+    """Write now, in the session's transaction; or, in a read transaction, just after it,
+    in one short write transaction that commits before the response is sent (`get_db`)."""
+    if is_read(db):
+        db.info[_AFTER_READ].append(work)
+    else:
+        await work(db)
 
 
 async def begun(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
@@ -178,14 +230,21 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 
     A domain error marked `keep_writes` (failed sign-in, permission denial) keeps what the
     service deliberately wrote (the audit row, the failure count) and nothing else.
+    GET and HEAD run in a read transaction; what they write (audit rows, the session's
+    last activity) is written after it, before the response leaves.
     """
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    writer: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    reads = request.method in ("GET", "HEAD")
+    factory = request.app.state.read_sessionmaker if reads else writer
     async with await begun(factory) as session:
+        if session.get_bind().get_execution_options().get(READ_OPTION):
+            session.info[_AFTER_READ] = []
         try:
             yield session
         except DomainError as exc:
             if exc.keep_writes:
                 await session.commit()
+                await _write_after_read(writer, session)
             else:
                 await session.rollback()
             raise
@@ -194,3 +253,16 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+            await _write_after_read(writer, session)
+
+
+async def _write_after_read(writer: async_sessionmaker[AsyncSession], read: AsyncSession) -> None:
+    writes: list[Write] = read.info.pop(_AFTER_READ, [])
+    if not writes:
+        return
+    try:
+        async with session_scope(writer) as db:
+            for work in writes:
+                await work(db)
+    except DBAPIError as exc:  # e.g. the write lock not had within the busy timeout
+        raise AccessNotRecorded() from exc

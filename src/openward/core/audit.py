@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.core.actors import Actor
 from openward.core.params import is_ascii_digits, parse_id
-from openward.db import SETTINGS_OPTION, Base, UTCDateTime, utcnow
+from openward.db import SETTINGS_OPTION, Base, UTCDateTime, utcnow, write
 
 if TYPE_CHECKING:
     from openward.core.audit_checkpoints import Checkpoint
@@ -147,9 +147,13 @@ async def record(
         reason=reason,
         detail=None if detail is None else json.dumps(detail, sort_keys=True, default=str),
     )
+    await write(db, lambda session: _append(session, event))
+    return event
+
+
+async def _append(db: AsyncSession, event: AuditEvent) -> None:
     db.add(event)
     await db.flush()
-    return event
 
 
 async def seal(db: AsyncSession, *, batch: int = SEAL_BATCH) -> int:

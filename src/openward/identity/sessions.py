@@ -4,15 +4,15 @@ limits, a deactivated account) and closing it at sign-out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.config import Settings
 from openward.core import audit, security
 from openward.core.actors import Actor
-from openward.db import utcnow
+from openward.db import Write, utcnow, write
 from openward.identity.accounts import actor_for
 from openward.identity.errors import SessionExpired
 from openward.identity.models import User, WebSession
@@ -65,8 +65,7 @@ async def actor_from_session(
     if reason is None and (user is None or not user.is_active or not user.is_approved):
         reason = "deactivated"
     if reason is not None:
-        session.ended_at = now
-        session.ended_reason = reason
+        await write(db, _ending(session.id, now, reason))
         if user is not None:
             await audit.record(
                 db,
@@ -84,7 +83,7 @@ async def actor_from_session(
         raise SessionExpired(message, extra={"reason": reason})
     assert user is not None
     if (now - session.last_seen_at).total_seconds() >= 30:
-        session.last_seen_at = now
+        await write(db, _seen(session.id, now))
     actor = Actor(
         id=user.id,
         username=user.username,
@@ -96,6 +95,23 @@ async def actor_from_session(
         full_name=user.full_name,
     )
     return actor, user, session
+
+
+def _ending(session_id: int, now: datetime, reason: str) -> Write:
+    async def end(db: AsyncSession) -> None:
+        ended = {"ended_at": now, "ended_reason": reason}
+        await db.execute(update(WebSession).where(WebSession.id == session_id).values(**ended))
+
+    return end
+
+
+def _seen(session_id: int, now: datetime) -> Write:
+    async def seen(db: AsyncSession) -> None:
+        await db.execute(
+            update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now)
+        )
+
+    return seen
 
 
 async def close_session(
