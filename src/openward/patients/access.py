@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
@@ -131,6 +131,21 @@ async def briefs(db: AsyncSession, patient_ids: list[int]) -> dict[int, Patient]
         return {}
     rows = await db.scalars(select(Patient).where(Patient.id.in_(set(patient_ids))))
     return {p.id: p for p in rows}
+
+
+def with_patient(query: Select[Any], patient_id: int) -> Select[Any]:
+    """Another domain's query that also reads one patient's row, in the same statement (an
+    outer join, so the query's own rows stay as they are): the record is then in the
+    session, and `get` finds it without asking the database again."""
+    return query.add_columns(Patient).outerjoin(Patient, Patient.id == patient_id)
+
+
+def brief_of(patient_id: Any) -> tuple[Any, Any]:
+    """The patient's full name and MRN as SQL expressions, for another domain's list: its
+    rows come back named in its own statement (no query per list, none after it)."""
+    row = select(Patient.given_name + " " + Patient.family_name).where(Patient.id == patient_id)
+    mrn = select(Patient.mrn).where(Patient.id == patient_id)
+    return row.scalar_subquery(), mrn.scalar_subquery()
 
 
 async def for_user(db: AsyncSession, actor: Actor, user_id: int) -> Patient | None:

@@ -17,6 +17,7 @@ from openward.patients.access import (
     BREAK_GLASS_MIN,
     DEPARTMENT_ROLES,
     break_glass_problem,
+    brief_of,
     briefs,
     check_access,
     for_user,
@@ -26,6 +27,7 @@ from openward.patients.access import (
     mine,
     my_id,
     recipient,
+    with_patient,
 )
 from openward.patients.care_team import assign_doctor, care_team, remove_doctor
 from openward.patients.errors import PatientNotFound
@@ -66,6 +68,7 @@ __all__ = [
     "assign_doctor",
     "audit_disclosure",
     "break_glass_problem",
+    "brief_of",
     "briefs",
     "care_team",
     "check_access",
@@ -91,4 +94,5 @@ __all__ = [
     "search_name",
     "set_active",
     "update",
+    "with_patient",
 ]

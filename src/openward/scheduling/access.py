@@ -5,7 +5,9 @@ names, in the clinic's time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,37 +27,63 @@ FRONT_DESK = ("admin", "receptionist", "nurse")
 # ---------------------------------------------------------------- presenting
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What an appointment shows of its patient and its doctor."""
+
+    patient_name: str
+    patient_mrn: str
+    doctor_name: str
+    department_name: str
+
+
+def shown_columns(appointment: Any = Appointment) -> tuple[Any, ...]:
+    """Shown's four fields as SQL expressions: a list adds them to its own statement."""
+    return (
+        *patients_service.brief_of(appointment.patient_id),
+        *staff_service.name_of_doctor(appointment.doctor_id),
+    )
+
+
 async def present(
-    db: AsyncSession, appointments: Sequence[Appointment], zone: ZoneInfo
+    db: AsyncSession,
+    appointments: Sequence[Appointment],
+    zone: ZoneInfo,
+    shown: dict[int, Shown] | None = None,
 ) -> list[schemas.AppointmentOut]:
-    """Appointments with the patient's and the doctor's names: two queries for any number."""
-    patients = await patients_service.briefs(db, [a.patient_id for a in appointments])
-    doctors = await staff_service.doctor_names(db, [a.doctor_id for a in appointments])
-    out = []
-    for a in appointments:
-        patient, doctor = patients[a.patient_id], doctors[a.doctor_id]
-        out.append(
-            schemas.AppointmentOut(
-                id=a.id,
-                status=a.status,
-                patient_id=a.patient_id,
-                patient_name=patient.full_name,
-                patient_mrn=patient.mrn,
-                doctor_id=a.doctor_id,
-                doctor_name=doctor.name,
-                department_id=a.department_id,
-                department_name=doctor.department_name,
-                start=a.start_at.astimezone(zone),
-                end=a.end_at.astimezone(zone),
-                reason=a.reason,
-                created_at=a.created_at.astimezone(zone),
-                checked_in_at=_local(a.checked_in_at, zone),
-                completed_at=_local(a.completed_at, zone),
-                cancelled_at=_local(a.cancelled_at, zone),
-                cancel_reason=a.cancel_reason,
-            )
-        )
-    return out
+    """Appointments with the patient's and the doctor's names: `shown` when the caller has
+    them (a list read them in its statement, a booking knows whom it booked), else two
+    queries for any number."""
+    if shown is None:
+        patients = await patients_service.briefs(db, [a.patient_id for a in appointments])
+        doctors = await staff_service.doctor_names(db, [a.doctor_id for a in appointments])
+        shown = {}
+        for a in appointments:
+            patient, doctor = patients[a.patient_id], doctors[a.doctor_id]
+            shown[a.id] = Shown(patient.full_name, patient.mrn, doctor.name, doctor.department_name)
+    return [_out(a, shown[a.id], zone) for a in appointments]
+
+
+def _out(a: Appointment, shown: Shown, zone: ZoneInfo) -> schemas.AppointmentOut:
+    return schemas.AppointmentOut(
+        id=a.id,
+        status=a.status,
+        patient_id=a.patient_id,
+        patient_name=shown.patient_name,
+        patient_mrn=shown.patient_mrn,
+        doctor_id=a.doctor_id,
+        doctor_name=shown.doctor_name,
+        department_id=a.department_id,
+        department_name=shown.department_name,
+        start=a.start_at.astimezone(zone),
+        end=a.end_at.astimezone(zone),
+        reason=a.reason,
+        created_at=a.created_at.astimezone(zone),
+        checked_in_at=_local(a.checked_in_at, zone),
+        completed_at=_local(a.completed_at, zone),
+        cancelled_at=_local(a.cancelled_at, zone),
+        cancel_reason=a.cancel_reason,
+    )
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -63,9 +91,10 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 async def present_one(
-    db: AsyncSession, appointment: Appointment, zone: ZoneInfo
+    db: AsyncSession, appointment: Appointment, zone: ZoneInfo, shown: Shown | None = None
 ) -> schemas.AppointmentOut:
-    return (await present(db, [appointment], zone))[0]
+    known = None if shown is None else {appointment.id: shown}
+    return (await present(db, [appointment], zone, known))[0]
 
 
 # ---------------------------------------------------------------- access

@@ -39,8 +39,10 @@ async def _out(request: Request, db, appointment) -> schemas.AppointmentOut:
     summary="Book (with a department or specialization: the earliest free doctor)",
 )
 async def book(data: schemas.AppointmentCreate, request: Request, actor: Booker, db: DB):
-    appointment = await scheduling_service.book(db, actor, data, zone=_zone(request))
-    return await _out(request, db, appointment)
+    booked = await scheduling_service.book(db, actor, data, zone=_zone(request))
+    return await scheduling_service.present_one(
+        db, booked.appointment, _zone(request), booked.shown
+    )
 
 
 @router.get("/appointments", response_model=schemas.AppointmentList)
@@ -71,7 +73,7 @@ async def list_appointments(
         limit=limit,
         offset=offset,
     )
-    return {"items": await scheduling_service.present(db, rows, zone), "total": total}
+    return {"items": rows, "total": total}
 
 
 @router.get("/appointments/{appointment_id}", response_model=schemas.AppointmentOut)

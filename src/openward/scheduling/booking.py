@@ -6,22 +6,23 @@ trigger on SQLite); the checks before the insert exist to give a clear answer fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, null, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit, events
 from openward.core.actors import Actor
 from openward.core.clock import as_aware
-from openward.db import utcnow
+from openward.db import insert_on_conflict, utcnow
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourRecord, PatientInactive
 from openward.scheduling import schemas
-from openward.scheduling.access import check_access, get
+from openward.scheduling.access import Shown, check_access, get
 from openward.scheduling.errors import (
     DoctorInactive,
     InThePast,
@@ -46,21 +47,6 @@ MAX_ASSIGN_ATTEMPTS = 50
 
 def _aware(value: datetime, zone: ZoneInfo) -> datetime:
     return as_aware(value, zone)  # type: ignore[return-value]
-
-
-async def _slot_at(
-    db: AsyncSession, doctor: Doctor, start: datetime, zone: ZoneInfo
-) -> tuple[datetime, datetime]:
-    """The grid slot that begins exactly at `start`, or why there is none."""
-    local = start.astimezone(zone)
-    for slot_start, slot_end in await staff_service.grid_slots(db, doctor, local.date(), zone):
-        if slot_start == start:
-            return slot_start, slot_end
-    raise OutsideAvailability(
-        f"The doctor sees patients in {doctor.slot_minutes}-minute slots within their hours; "
-        f"{local:%a %d %b %H:%M} is not one of them. Pick a time from the free slots.",
-        field="start",
-    )
 
 
 async def _conflicts(
@@ -91,17 +77,40 @@ async def _check_slot(
     skip_id: int = 0,
     now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
-    """The slot, or why it cannot be had: two statements (the doctor's hours that day, and
-    every active appointment of the doctor or the patient overlapping it)."""
+    """The slot that begins at `start`, or why it cannot be had, from one statement: the
+    doctor's hours that day and every active appointment of the doctor or the patient
+    overlapping it (besides the one being moved). The database still has the last word."""
     if not doctor.is_active:
         raise DoctorInactive(field="doctor_id")
     if start <= (now or utcnow()):
         raise InThePast(field="start")
-    slot = await _slot_at(db, doctor, start, zone)
-    doctor_busy, patient_busy = await _conflicts(db, doctor.id, patient_id, slot, skip_id)
-    if doctor_busy:
+    slot = (start, start + timedelta(minutes=doctor.slot_minutes))
+    day = start.astimezone(zone).date()
+    busy = select(
+        case((Appointment.doctor_id == doctor.id, "doctor busy"), else_="patient busy"),
+        null(),
+        null(),
+    ).where(
+        or_(Appointment.doctor_id == doctor.id, Appointment.patient_id == patient_id),
+        Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.start_at < slot[1],
+        Appointment.end_at > slot[0],
+        Appointment.id != skip_id,
+    )
+    rows = (await db.execute(union_all(*staff_service.window_rows(doctor.id, day), busy))).all()
+    windows = staff_service.windows_from(rows, day, zone)
+    if slot not in staff_service.grid(windows, doctor.slot_minutes):
+        local = start.astimezone(zone)
+        raise OutsideAvailability(
+            f"The doctor sees patients in {doctor.slot_minutes}-minute slots within their "
+            f"hours; {local:%a %d %b %H:%M} is not one of them. Pick a time from the free "
+            "slots.",
+            field="start",
+        )
+    kinds = {row[0] for row in rows}
+    if "doctor busy" in kinds:
         raise SlotTaken(field="start")
-    if patient_busy:
+    if "patient busy" in kinds:
         raise PatientBusy(field="start")
     return slot
 
@@ -189,15 +198,42 @@ async def earliest_free(
     return None
 
 
-async def _insert(db: AsyncSession, appointment: Appointment) -> None:
-    """The database decides (exclusion constraint, trigger). In a savepoint, so that a lost
-    slot leaves the session usable: the next slot is tried, or the form is shown again."""
+async def _insert(db: AsyncSession, appointment: Appointment) -> Appointment:
+    """The database decides (an exclusion constraint on PostgreSQL, a trigger on SQLite), in
+    one statement that leaves the session usable when the slot is lost: PostgreSQL inserts
+    nothing (ON CONFLICT DO NOTHING), SQLite's trigger undoes only that statement. The next
+    slot is tried, or the form is shown again."""
+    values = {
+        column.key: getattr(appointment, column.key)
+        for column in Appointment.__table__.columns
+        if getattr(appointment, column.key) is not None
+    }
+    insert = insert_on_conflict(db)
     try:
-        async with db.begin_nested():
-            db.add(appointment)
-            await db.flush()
+        written = await db.scalar(
+            insert(Appointment).values(**values).on_conflict_do_nothing().returning(Appointment)
+        )
     except IntegrityError as exc:
         raise _overlap_error(exc) from None
+    if written is None:  # lost to another desk this instant; say to whom, as the check does
+        doctor_busy, _patient_busy = await _conflicts(
+            db,
+            appointment.doctor_id,
+            appointment.patient_id,
+            (values["start_at"], values["end_at"]),
+            0,
+        )
+        raise SlotTaken(field="start") if doctor_busy else PatientBusy(field="start")
+    return written
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A new appointment, and what it shows when that is known without reading it back
+    (a chosen doctor's slot; the earliest-free search leaves it to `present`)."""
+
+    appointment: Appointment
+    shown: Shown | None
 
 
 async def book(
@@ -207,16 +243,22 @@ async def book(
     *,
     zone: ZoneInfo,
     now: datetime | None = None,
-) -> Appointment:
+) -> Booked:
     """`now` is the clock, for loading history (the demo's past visits); requests never set it."""
-    patient = await _patient_for_booking(db, actor, data.patient_id)
     start = _aware(data.start, zone)
+    shown = None
     if data.doctor_id is not None:
-        doctor = await staff_service.get_doctor(db, data.doctor_id)
+        # The doctor and the patient in one statement: the patient's record is then in the
+        # session, where the checks below find it.
+        query = staff_service.named_doctor_query(data.doctor_id)
+        row = (await db.execute(patients_service.with_patient(query, data.patient_id))).first()
+        patient = await _patient_for_booking(db, actor, data.patient_id)
+        doctor, named = staff_service.named_doctor_of(row)
         slot = await _check_slot(db, doctor, patient.id, start, zone, now=now)
-        appointment = _new(actor, patient.id, doctor, slot, data.reason)
-        await _insert(db, appointment)
+        appointment = await _insert(db, _new(actor, patient.id, doctor, slot, data.reason))
+        shown = Shown(patient.full_name, patient.mrn, named.name, named.department_name)
     else:
+        patient = await _patient_for_booking(db, actor, data.patient_id)
         appointment = await _book_earliest(db, actor, data, patient.id, start, zone)
     await audit.record(
         db,
@@ -234,7 +276,7 @@ async def book(
     await events.publish(
         db, AppointmentBooked(appointment.id, appointment.patient_id, appointment.doctor_id)
     )
-    return appointment
+    return Booked(appointment, shown)
 
 
 async def _book_earliest(
@@ -259,13 +301,10 @@ async def _book_earliest(
                 f"has a free slot within {SEARCH_DAYS} days of the time asked for.",
             )
         doctor, slot = choice
-        appointment = _new(actor, patient_id, doctor, slot, data.reason)
         try:
-            await _insert(db, appointment)
-        except SlotTaken:
+            return await _insert(db, _new(actor, patient_id, doctor, slot, data.reason))
+        except (SlotTaken, PatientBusy):
             tried.add((doctor.id, slot[0]))
-            continue
-        return appointment
     raise SlotTaken(field="start")
 
 

@@ -357,7 +357,7 @@ async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_do
                 else rng.choice(patients)
             )
             try:
-                appointment = await scheduling_service.book(
+                booked = await scheduling_service.book(
                     db,
                     actor,
                     scheduling_schemas.AppointmentCreate(
@@ -371,6 +371,7 @@ async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_do
                 )
             except DomainError:  # the patient is busy then: leave the slot free
                 continue
+            appointment = booked.appointment
             if slot_start >= now:
                 continue
             if now - slot_start < timedelta(hours=2):  # recent: waiting, or not arrived yet

@@ -17,7 +17,7 @@ from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.patients import service as patients_service
 from openward.scheduling import schemas
-from openward.scheduling.access import present
+from openward.scheduling.access import Shown, present, shown_columns
 from openward.scheduling.models import Appointment
 from openward.staff import service as staff_service
 
@@ -63,7 +63,8 @@ async def list_appointments(
     limit: int = 50,
     offset: int = 0,
     newest_first: bool = False,
-) -> tuple[list[Appointment], int]:
+) -> tuple[list[schemas.AppointmentOut], int]:
+    """A page of appointments as shown (names included), and how many there are."""
     query = _scope(actor, select(Appointment))
     if patient_id:
         query = query.where(Appointment.patient_id == patient_id)
@@ -79,16 +80,17 @@ async def list_appointments(
     if end is not None:
         query = query.where(Appointment.start_at < end)
     order = Appointment.start_at.desc() if newest_first else Appointment.start_at
-    # The page and the total in one statement; a page past the end asks for the total.
+    # The page, its names and the total in one statement; a page past the end asks for the
+    # total.
     page = (
         await db.execute(
-            query.add_columns(func.count().over())
+            query.add_columns(func.count().over(), *shown_columns())
             .order_by(order, Appointment.id)
             .limit(limit)
             .offset(offset)
         )
     ).all()
-    rows = [appointment for appointment, _ in page]
+    rows = [row[0] for row in page]
     if page:
         total = int(page[0][1])
     elif offset:
@@ -96,7 +98,8 @@ async def list_appointments(
     else:
         total = 0
     await _audit_list(db, actor, rows, total)
-    return rows, total
+    shown = {row[0].id: Shown(*(value or "" for value in row[2:])) for row in page}
+    return await present(db, rows, zone, shown), total
 
 
 async def _audit_list(

@@ -83,7 +83,7 @@ async def appointments_page(
         request,
         "scheduling/appointments.html",
         {
-            "appointments": await scheduling_service.present(db, rows, zone),
+            "appointments": rows,
             "total": total,
             "limit": PAGE,
             "offset": offset,
@@ -223,7 +223,8 @@ async def new_appointment_submit(request: Request, actor: Booker, db: DB):
                 start=start,
                 reason=values["reason"] or None,
             )
-            appointment = await scheduling_service.book(db, actor, data, zone=zone)
+            booked = await scheduling_service.book(db, actor, data, zone=zone)
+            appointment = booked.appointment
         except (ValidationError, DomainError) as exc:
             errors = await form_failure(db, exc)
             if "start" in errors:
@@ -231,7 +232,7 @@ async def new_appointment_submit(request: Request, actor: Booker, db: DB):
             if "doctor_id" in errors:
                 errors["choice"] = errors.pop("doctor_id")
         else:
-            shown = await scheduling_service.present_one(db, appointment, zone)
+            shown = await scheduling_service.present_one(db, appointment, zone, booked.shown)
             flash(
                 request,
                 f"Booked {shown.patient_name} with {shown.doctor_name} on "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,6 +183,39 @@ async def doctor_names(db: AsyncSession, doctor_ids: Sequence[int]) -> dict[int,
         .where(Doctor.id.in_(set(doctor_ids)))
     )
     return {i: DoctorName(name or "", department) for i, name, department in rows}
+
+
+def name_of_doctor(doctor_id: Any) -> tuple[Any, Any]:
+    """The doctor's name and department as SQL expressions, for another domain's list."""
+    name = select(identity_service.name_of(Doctor.user_id)).where(Doctor.id == doctor_id)
+    department = (
+        select(Department.name)
+        .join(Doctor, Doctor.department_id == Department.id)
+        .where(Doctor.id == doctor_id)
+    )
+    return name.scalar_subquery(), department.scalar_subquery()
+
+
+def named_doctor_query(doctor_id: int) -> Select[Any]:
+    """One doctor with what an appointment shows of them: rows of (Doctor, name,
+    department). Another domain may add its own columns to it (see `named_doctor_of`)."""
+    return (
+        select(Doctor, identity_service.name_of(Doctor.user_id), Department.name)
+        .join(Department, Department.id == Doctor.department_id)
+        .where(Doctor.id == doctor_id)
+    )
+
+
+def named_doctor_of(row: Any) -> tuple[Doctor, DoctorName]:
+    """The doctor and their names from a row of `named_doctor_query` (None: no such doctor)."""
+    if row is None:
+        raise DoctorNotFound()
+    return row[0], DoctorName(row[1] or "", row[2])
+
+
+async def get_named_doctor(db: AsyncSession, doctor_id: int) -> tuple[Doctor, DoctorName]:
+    """The doctor and what an appointment shows of them, in one statement."""
+    return named_doctor_of((await db.execute(named_doctor_query(doctor_id))).first())
 
 
 async def doctor_for_user(db: AsyncSession, user_id: int | None) -> Doctor | None:

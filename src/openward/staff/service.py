@@ -35,15 +35,26 @@ from openward.staff.doctors import (
     doctor_view,
     doctor_views,
     get_doctor,
+    get_named_doctor,
     list_doctors,
     matching_doctors,
     my_view,
+    name_of_doctor,
+    named_doctor_of,
+    named_doctor_query,
     sees_private_fields,
     set_doctor_active,
     specializations,
     update_doctor,
 )
-from openward.staff.slot_grid import Window, grid, grid_slots, working_windows
+from openward.staff.slot_grid import (
+    Window,
+    grid,
+    grid_slots,
+    window_rows,
+    windows_from,
+    working_windows,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -65,12 +76,16 @@ __all__ = [
     "doctor_views",
     "get_department",
     "get_doctor",
+    "get_named_doctor",
     "grid",
     "grid_slots",
     "list_departments",
     "list_doctors",
     "matching_doctors",
     "my_view",
+    "name_of_doctor",
+    "named_doctor_of",
+    "named_doctor_query",
     "remove_exception",
     "sees_leave_reasons",
     "sees_private_fields",
@@ -79,5 +94,7 @@ __all__ = [
     "specializations",
     "update_department",
     "update_doctor",
+    "window_rows",
+    "windows_from",
     "working_windows",
 ]

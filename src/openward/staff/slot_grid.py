@@ -3,10 +3,12 @@ hours, minus leave), cut into whole slots."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.staff.models import AvailabilityException, Doctor, WeeklyHours
@@ -31,11 +33,10 @@ def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone)
 
 
-async def working_windows(
-    db: AsyncSession, doctor_id: int, day: date, zone: ZoneInfo
-) -> list[Window]:
-    """The doctor's hours on one local day: the week's blocks, plus extra hours, minus leave
-    (the week's blocks and the day's exceptions read in one statement)."""
+def window_rows(doctor_id: int, day: date) -> list[Select[Any]]:
+    """What the doctor's hours on one day are made of, as selects of (kind, start, end):
+    the week's blocks ("week") and the day's exceptions ("extra", "leave"). A caller may
+    send them in a union with its own rows of the same shape (see `windows_from`)."""
     week = select(literal("week").label("kind"), WeeklyHours.start, WeeklyHours.end).where(
         WeeklyHours.doctor_id == doctor_id, WeeklyHours.weekday == day.weekday()
     )
@@ -46,9 +47,22 @@ async def working_windows(
         AvailabilityException.day == day,
         AvailabilityException.is_active,
     )
-    rows = (await db.execute(union_all(week, exceptional))).all()
+    return [week, exceptional]
+
+
+async def working_windows(
+    db: AsyncSession, doctor_id: int, day: date, zone: ZoneInfo
+) -> list[Window]:
+    """The doctor's hours on one local day: the week's blocks, plus extra hours, minus leave
+    (the week's blocks and the day's exceptions read in one statement)."""
+    rows = (await db.execute(union_all(*window_rows(doctor_id, day)))).all()
+    return windows_from(rows, day, zone)
+
+
+def windows_from(rows: Sequence[Any], day: date, zone: ZoneInfo) -> list[Window]:
+    """The working windows the rows of `window_rows` make (rows of other kinds are ignored)."""
     windows = [(_at(day, r.start, zone), _at(day, r.end, zone)) for r in rows if r.kind == "week"]
-    exceptions = [r for r in rows if r.kind != "week"]
+    exceptions = [r for r in rows if r.kind in ("extra", "leave")]
     for extra in (e for e in exceptions if e.kind == "extra" and e.start and e.end):
         windows.append((_at(day, extra.start, zone), _at(day, extra.end, zone)))
     windows.sort()
