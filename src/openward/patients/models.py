@@ -50,8 +50,9 @@ class Patient(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_reason: Mapped[str | None] = mapped_column(String(500))
     # Search keys kept beside the record: the name lower-cased without accents, the phone as
-    # digits only. PostgreSQL indexes both with trigrams (migration 0004).
-    name_search: Mapped[str] = mapped_column(String(220), server_default="", index=True)
+    # digits only. PostgreSQL indexes both with trigrams (migration 0004); the name is also
+    # indexed in byte order with the id, which search pages walk (migration 0009).
+    name_search: Mapped[str] = mapped_column(String(220), server_default="")
     phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
 
     @property
@@ -62,6 +63,13 @@ class Patient(Base):
         Index("ix_patients_dob_family", "date_of_birth", "family_name"),
         # Unique when given; many patients have none (NULLs never collide).
         Index("uq_patients_national_id", "national_id", unique=True),
+        Index(
+            "ix_patients_name_search_id",
+            "name_search",
+            "id",
+            "is_active",
+            postgresql_ops={"name_search": "varchar_pattern_ops"},
+        ),
     )
 
 
