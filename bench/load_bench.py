@@ -6,6 +6,7 @@
         postgresql+asyncpg://postgres@127.0.0.1:5432/openward_load_bench --json out.json
     .venv/bin/python bench/load_bench.py --openward-src /tmp/before/src   # another checkout
     .venv/bin/python bench/load_bench.py --only book,doctors_day --clients 8 --seconds 10
+    .venv/bin/python bench/load_bench.py --database-url pg --only book,search --workers 4
 
 For each database: a fresh one (SQLite file in a temp dir; a PostgreSQL database dropped and
 created, dropped again at the end unless --keep), migrated with `openward db upgrade`,
@@ -873,12 +874,13 @@ class Server:
 
 
 @contextmanager
-def servers(target: Target) -> Iterator[tuple[dict[str, str], list[Server]]]:
+def servers(target: Target, workers: int = 1) -> Iterator[tuple[dict[str, str], list[Server]]]:
     env = _environment(target)
     ow_port, bare_port = _free_port(), _free_port()
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(ow_port), "--workers", str(workers)]
     openward = Server(
         "openward",
-        [str(BIN / "openward"), "serve", "--host", "127.0.0.1", "--port", str(ow_port)],
+        [str(BIN / "openward"), *serve],
         env,
         target.tmp,
     )
@@ -978,7 +980,7 @@ def run_database(url: str, args: argparse.Namespace, ops: list[str]) -> dict[str
             analyze(target)
             _log(f"{target.label}: ready in {time.perf_counter() - started:.0f} s; serving")
             workload = Workload(fixture)
-            with servers(target) as (urls, running):
+            with servers(target, args.workers) as (urls, running):
                 results = asyncio.run(
                     measure_all(
                         fixture,
@@ -1044,6 +1046,9 @@ def main() -> None:
     parser.add_argument("--openward-src", help="run OpenWard from this checkout's src")
     parser.add_argument("--json", help="write every number here")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="openward serve --workers (PostgreSQL for >1)"
+    )
     parser.add_argument("--list", action="store_true", help="list the operations")
     args = parser.parse_args()
     _use_source_tree(args.openward_src)
