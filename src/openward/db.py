@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -151,6 +153,14 @@ class WriteInReadTransaction(RuntimeError):
     """A statement that writes was sent in a read transaction (see `write`)."""
 
 
+class DatabaseBusy(DomainError):
+    """SQLite's one writer did not finish within the busy timeout."""
+
+    status = 503
+    code = "database_busy"
+    title = "The database is busy; please try again"
+
+
 class AccessNotRecorded(DomainError):
     """The short write after a read (its audit rows) failed: nothing read is sent."""
 
@@ -191,6 +201,36 @@ async def write(db: AsyncSession, work: Write) -> None:
         await work(db)
 
 
+WRITE_WAIT_SECONDS = 30.0  # as SQLite's busy timeout
+_write_turns: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _turn(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """On SQLite, this process's write transactions take turns, first come first served,
+    before BEGIN IMMEDIATE: waiting on SQLite's lock instead means polling it with sleeps
+    that grow to 100 ms, which is where the slowest requests under load lost their time.
+    (Another process still meets SQLite's busy timeout.) Reads and PostgreSQL pass."""
+    engine = factory.kw.get("bind")
+    sync = getattr(engine, "sync_engine", None)
+    if (
+        sync is None
+        or sync.dialect.name != "sqlite"
+        or sync.get_execution_options().get(READ_OPTION)
+    ):
+        yield
+        return
+    turn = _write_turns.setdefault(sync.pool, asyncio.Lock())
+    try:
+        await asyncio.wait_for(turn.acquire(), WRITE_WAIT_SECONDS)
+    except TimeoutError:
+        raise DatabaseBusy() from None
+    try:
+        yield
+    finally:
+        turn.release()
+
+
 async def begun(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
     """A session whose transaction has begun. A pooled connection the database dropped
     (a restart, a failover, a cut link) fails on that BEGIN, before anything is read or
@@ -216,7 +256,7 @@ async def _begin(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
 @asynccontextmanager
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A unit of work: commit on success, roll back on error (jobs and the CLI use this)."""
-    async with await begun(factory) as session:
+    async with _turn(factory), await begun(factory) as session:
         try:
             yield session
             await session.commit()
@@ -236,7 +276,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     writer: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     reads = request.method in ("GET", "HEAD")
     factory = request.app.state.read_sessionmaker if reads else writer
-    async with await begun(factory) as session:
+    async with _turn(factory), await begun(factory) as session:
         if session.get_bind().get_execution_options().get(READ_OPTION):
             session.info[_AFTER_READ] = []
         try:

@@ -106,3 +106,28 @@ async def test_a_write_slipped_into_a_read_is_refused_every_time(app):
     async with await begun(app.state.read_sessionmaker) as db:
         with pytest.raises(WriteInReadTransaction):
             await db.execute(text("UPDATE patients SET notes = notes"))
+
+
+async def test_writes_take_turns_and_a_writer_that_never_finishes_gets_a_clear_503(
+    app, client, as_role, monkeypatch
+):
+    """In one process SQLite's writers queue first come first served (no polling of its
+    lock); one that waits past the limit is told the database is busy, and nothing is
+    half-written."""
+    from openward import db as db_module
+    from tests.scheduling.factories import patient_body
+
+    headers = await as_role("receptionist")
+    monkeypatch.setattr(db_module, "WRITE_WAIT_SECONDS", 0.3)
+    async with session_scope(app.state.sessionmaker) as holding:
+        await holding.execute(text("UPDATE patients SET notes = notes"))
+        response = await client.post("/api/v1/patients", headers=headers, json=patient_body())
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_busy"
+    monkeypatch.undo()
+    many = await asyncio.gather(
+        *[client.post("/api/v1/patients", headers=headers, json=patient_body()) for _ in range(12)]
+    )
+    assert [r.status_code for r in many] == [201] * 12
+    async with session_scope(app.state.sessionmaker) as db:
+        assert await db.scalar(select(func.count()).select_from(Patient)) == 12
