@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import uuid
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import jwt
 import pyotp
@@ -69,13 +73,30 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+# Each hash holds ARGON2_MEMORY_KIB (64 MiB) while it runs: with the thread pool's 40 threads
+# a burst of sign-ins could take 2.5 GB. More hashes at once than cores gain nothing, so a
+# process runs at most this many; the rest wait their turn.
+HASHES_AT_ONCE = max(1, min(4, os.cpu_count() or 1))
+_hashing: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()  # a limiter belongs to its event loop
+    limiter = _hashing.get(loop)
+    if limiter is None:
+        limiter = _hashing[loop] = anyio.CapacityLimiter(HASHES_AT_ONCE)
+    return limiter
+
+
 async def hash_password_off_loop(password: str) -> str:
     """Argon2 takes tens of milliseconds of CPU: keep it off the event loop."""
-    return await anyio.to_thread.run_sync(hash_password, password)
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing_limiter())
 
 
 async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:
-    return await anyio.to_thread.run_sync(verify_password, password, password_hash)
+    return await anyio.to_thread.run_sync(
+        verify_password, password, password_hash, limiter=_hashing_limiter()
+    )
 
 
 def new_opaque_token() -> str:

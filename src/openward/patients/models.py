@@ -61,6 +61,7 @@ class Patient(Base):
 
     __table_args__ = (
         Index("ix_patients_dob_family", "date_of_birth", "family_name"),
+        Index("ix_patients_created_at_id", "created_at", "id"),  # the newest first
         # Unique when given; many patients have none (NULLs never collide).
         Index("uq_patients_national_id", "national_id", unique=True),
         Index(
