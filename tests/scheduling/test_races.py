@@ -167,3 +167,35 @@ async def test_concurrent_department_bookings_never_overlap_and_spread_over_doct
         assert len(set(taken)) == len(taken), "two patients got one doctor's slot"
         per_doctor = {d: sum(1 for doctor, _ in taken if doctor == d) for d in doctor_ids}
         assert max(per_doctor.values()) - min(per_doctor.values()) <= 2, per_doctor
+
+
+async def test_many_desks_moving_visits_into_one_free_slot_at_once_move_exactly_one(pg_server):
+    async with httpx.AsyncClient(base_url=pg_server, timeout=60) as http:
+        headers = await _headers(http)
+        _dept, (doctor_id,), patient_ids = await _clinic(http, headers, 1, 8)
+        booked = []
+        for n, patient_id in enumerate(patient_ids):
+            made = await http.post(
+                "/api/v1/appointments",
+                json={
+                    "patient_id": patient_id,
+                    "doctor_id": doctor_id,
+                    "start": _tomorrow_at(8 + n),
+                },
+                headers=headers,
+            )
+            assert made.status_code == 201, made.text
+            booked.append(made.json()["id"])
+        target = _tomorrow_at(17)
+        responses = await asyncio.gather(
+            *[
+                http.patch(f"/api/v1/appointments/{a}", json={"start": target}, headers=headers)
+                for a in booked
+            ]
+        )
+        codes = sorted(r.status_code for r in responses)
+        assert codes.count(200) == 1, [r.text for r in responses if r.status_code != 409]
+        assert codes.count(409) == 7, codes
+        assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_taken"}
+        moved = next(r.json() for r in responses if r.status_code == 200)
+        assert moved["patient_name"].startswith("Racer") and moved["doctor_name"]

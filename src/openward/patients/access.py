@@ -133,10 +133,11 @@ async def briefs(db: AsyncSession, patient_ids: list[int]) -> dict[int, Patient]
     return {p.id: p for p in rows}
 
 
-def with_patient(query: Select[Any], patient_id: int) -> Select[Any]:
-    """Another domain's query that also reads one patient's row, in the same statement (an
-    outer join, so the query's own rows stay as they are): the record is then in the
-    session, and `get` finds it without asking the database again."""
+def with_patient(query: Select[Any], patient_id: Any) -> Select[Any]:
+    """Another domain's query that also reads a patient's row (`patient_id`: an id, or a
+    column of the query's own table), in the same statement (an outer join, so the query's
+    own rows stay as they are): the record is then in the session, and `get` finds it
+    without asking the database again."""
     return query.add_columns(Patient).outerjoin(Patient, Patient.id == patient_id)
 
 

@@ -89,10 +89,10 @@ async def get_appointment(appointment_id: RowId, request: Request, actor: Reader
 async def reschedule(
     appointment_id: RowId, data: schemas.RescheduleIn, request: Request, actor: Booker, db: DB
 ):
-    appointment = await scheduling_service.reschedule(
+    moved = await scheduling_service.reschedule(
         db, actor, appointment_id, data.start, zone=_zone(request)
     )
-    return await _out(request, db, appointment)
+    return await scheduling_service.present_one(db, moved.appointment, _zone(request), moved.shown)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=schemas.AppointmentOut)

@@ -329,21 +329,26 @@ def _new(
 
 async def reschedule(
     db: AsyncSession, actor: Actor, appointment_id: int, start: datetime, *, zone: ZoneInfo
-) -> Appointment:
-    appointment = await get(db, appointment_id)
+) -> Booked:
+    # The appointment with its patient's record (then in the session) in one statement.
+    query = select(Appointment).where(Appointment.id == appointment_id)
+    found = (await db.execute(patients_service.with_patient(query, Appointment.patient_id))).first()
+    appointment = found[0] if found is not None else await get(db, appointment_id)
     await check_access(db, actor, appointment)
     if appointment.status != "booked":
         raise InvalidTransition(
             f"Only a booked appointment can be moved; this one is {appointment.status}."
         )
-    doctor = await staff_service.get_doctor(db, appointment.doctor_id)
+    doctor, named = await staff_service.get_named_doctor(db, appointment.doctor_id)
     new_start = _aware(start, zone)
     slot = await _check_slot(db, doctor, appointment.patient_id, new_start, zone, appointment.id)
     previous = appointment.start_at
-    appointment.start_at, appointment.end_at = slot
-    appointment.rescheduled_from = previous
     try:
-        async with db.begin_nested():  # a lost race leaves the session usable (the form)
+        # The change is made inside the savepoint (begin_nested flushes what is pending
+        # first), so that a lost race undoes only it and the session stays usable (the form).
+        async with db.begin_nested():
+            appointment.start_at, appointment.end_at = slot
+            appointment.rescheduled_from = previous
             await db.flush()
     except IntegrityError as exc:
         raise _overlap_error(exc) from None
@@ -356,4 +361,7 @@ async def reschedule(
         patient_id=appointment.patient_id,
         detail={"from": previous, "to": appointment.start_at},
     )
-    return appointment
+    patient = await patients_service.get(db, appointment.patient_id)  # read above: no query
+    return Booked(
+        appointment, Shown(patient.full_name, patient.mrn, named.name, named.department_name)
+    )
