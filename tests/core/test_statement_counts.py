@@ -31,7 +31,7 @@ BUDGET = {  # the same on SQLite and PostgreSQL
     "create patient": 4,
     "book": 6,
     "reschedule": 8,
-    "cancel": 8,
+    "cancel": 7,
     "a doctor's day": 3,
     "patient search": 4,
     "read a patient": 3,

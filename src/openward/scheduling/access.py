@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
@@ -52,15 +53,16 @@ async def present(
     shown: dict[int, Shown] | None = None,
 ) -> list[schemas.AppointmentOut]:
     """Appointments with the patient's and the doctor's names: `shown` when the caller has
-    them (a list read them in its statement, a booking knows whom it booked), else two
-    queries for any number."""
+    them (a list read them in its statement, a booking knows whom it booked), else one
+    query for any number."""
     if shown is None:
-        patients = await patients_service.briefs(db, [a.patient_id for a in appointments])
-        doctors = await staff_service.doctor_names(db, [a.doctor_id for a in appointments])
         shown = {}
-        for a in appointments:
-            patient, doctor = patients[a.patient_id], doctors[a.doctor_id]
-            shown[a.id] = Shown(patient.full_name, patient.mrn, doctor.name, doctor.department_name)
+        if appointments:
+            ids = {a.id for a in appointments}
+            rows = await db.execute(
+                select(Appointment.id, *shown_columns()).where(Appointment.id.in_(ids))
+            )
+            shown = {row[0]: Shown(*(value or "" for value in row[1:])) for row in rows}
     return [_out(a, shown[a.id], zone) for a in appointments]
 
 

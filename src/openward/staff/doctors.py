@@ -173,18 +173,6 @@ class DoctorName:
     department_name: str
 
 
-async def doctor_names(db: AsyncSession, doctor_ids: Sequence[int]) -> dict[int, DoctorName]:
-    """Many doctors' names and departments in one statement, keyed by doctor id."""
-    if not doctor_ids:
-        return {}
-    rows = await db.execute(
-        select(Doctor.id, identity_service.name_of(Doctor.user_id), Department.name)
-        .join(Department, Department.id == Doctor.department_id)
-        .where(Doctor.id.in_(set(doctor_ids)))
-    )
-    return {i: DoctorName(name or "", department) for i, name, department in rows}
-
-
 def name_of_doctor(doctor_id: Any) -> tuple[Any, Any]:
     """The doctor's name and department as SQL expressions, for another domain's list."""
     name = select(identity_service.name_of(Doctor.user_id)).where(Doctor.id == doctor_id)
