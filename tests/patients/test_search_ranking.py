@@ -96,6 +96,10 @@ async def test_quotes_and_pattern_characters_in_the_search_box_are_only_text(app
     for hostile in ("x'; DELETE FROM patients; --", "\\'", "a%s", "'||'", "ana_silva"):
         shown, total = await _search(app, hostile)
         assert total == 0 and shown == [], hostile
+    # A control character from a bad paste separates words, as a space does (the values are
+    # written into the statement, where SQLite refuses a NUL).
+    assert await _search(app, "o'brien\x00sean") == await _search(app, "o'brien sean")
+    assert (await _search(app, "o'brien\x00sean"))[0] == [("Seán", "O'Brien")]
     for wildcard in ("%", "_", "100%"):  # a wildcard finds only the name that holds it
         shown, _ = await _search(app, wildcard)
         assert shown == [("Ana", "100% Silva_x")], wildcard

@@ -27,9 +27,11 @@ IDENTITY_LINE_FIELDS = ("address",)  # the same, typed on several lines
 
 
 def search_text(value: str) -> str:
-    """A query as typed or pasted: NFC, without invisible characters, so it finds the record."""
+    """A query as typed or pasted: NFC, without invisible characters, so it finds the record;
+    a control character (a tab, a NUL from a bad paste) separates words like a space."""
     value = unicodedata.normalize("NFC", value)
-    return "".join(c for c in value if unicodedata.category(c) != "Cf").strip()
+    kept = (" " if unicodedata.category(c) == "Cc" else c for c in value)
+    return "".join(c for c in kept if unicodedata.category(c) != "Cf").strip()
 
 
 def identity_text(value: Any, *, newlines: bool = False) -> Any:
