@@ -175,6 +175,20 @@ def insert_on_conflict(db: AsyncSession) -> Any:
     return postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+async def insert_unless_taken(db: AsyncSession, draft: Any) -> Any:
+    """INSERT the columns the unsaved `draft` sets, ON CONFLICT DO NOTHING, RETURNING the
+    row as the model: None when a unique or exclusion constraint said no. One statement,
+    and the session stays usable for a retry or the form shown again (no savepoint)."""
+    model = type(draft)
+    values = {
+        column.key: getattr(draft, column.key)
+        for column in model.__table__.columns
+        if getattr(draft, column.key) is not None
+    }
+    insert = insert_on_conflict(db)(model).values(**values).on_conflict_do_nothing()
+    return (await db.scalars(insert.returning(model))).first()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

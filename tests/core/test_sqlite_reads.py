@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from openward import db as db_module
 from openward.core import audit
 from openward.core.audit import AuditEvent
 from openward.db import WriteInReadTransaction, begun, session_scope
 from openward.patients.models import Patient
-from tests.scheduling.factories import new_patient
+from tests.scheduling.factories import new_patient, patient_body
 
 
 @pytest.fixture
@@ -114,9 +115,6 @@ async def test_writes_take_turns_and_a_writer_that_never_finishes_gets_a_clear_5
     """In one process SQLite's writers queue first come first served (no polling of its
     lock); one that waits past the limit is told the database is busy, and nothing is
     half-written."""
-    from openward import db as db_module
-    from tests.scheduling.factories import patient_body
-
     headers = await as_role("receptionist")
     monkeypatch.setattr(db_module, "WRITE_WAIT_SECONDS", 0.3)
     async with session_scope(app.state.sessionmaker) as holding:

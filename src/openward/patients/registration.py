@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
 from openward.core.actors import Actor
-from openward.db import insert_on_conflict, utcnow
+from openward.db import insert_unless_taken, utcnow
 from openward.patients import schemas
 from openward.patients.access import check_access, get
 from openward.patients.errors import NationalIdTaken, PossibleDuplicate
@@ -43,7 +43,6 @@ async def create(
     national_id = details.get("national_id")
     if national_id and await _national_id_owner(db, national_id) is not None:
         raise NationalIdTaken(field="national_id")
-    insert = insert_on_conflict(db)
     for _attempt in range(5):
         draft = Patient(
             mrn=new_mrn(),
@@ -57,18 +56,8 @@ async def create(
             **details,
         )
         refresh_search_keys(draft)
-        values = {
-            column.key: getattr(draft, column.key)
-            for column in Patient.__table__.columns
-            if getattr(draft, column.key) is not None
-        }
-        # One statement that answers with the row: a taken MRN (or national id) inserts
-        # nothing instead of failing, so no savepoint is needed to try again.
-        patient = (
-            await db.scalars(
-                insert(Patient).values(**values).on_conflict_do_nothing().returning(Patient)
-            )
-        ).first()
+        # A taken MRN (or national id) inserts nothing instead of failing: try again.
+        patient = await insert_unless_taken(db, draft)
         if patient is None:
             if national_id and await _national_id_owner(db, national_id) is not None:
                 raise NationalIdTaken(field="national_id")

@@ -283,12 +283,12 @@ async def search(
         terms = _Terms.of(q, db.get_bind().dialect.name)
         count = _capped_count([*visible, _found(terms)], COUNT_CAP)
         total = int(await db.scalar(select(count)) or 0)
-        page: list[Patient] = []
         if total < COUNT_CAP:
             statement = _few_statement(terms, visible, limit, offset)
             rows = list(await db.scalars(statement)) if total > offset else []
         else:
             seen: set[int] = set()
+            page: list[Patient] = []
             wanted = offset + limit
             for patient in await db.scalars(_page_statement(terms, visible, wanted)):
                 if patient.id not in seen:

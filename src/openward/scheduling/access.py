@@ -37,6 +37,11 @@ class Shown:
     doctor_name: str
     department_name: str
 
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> Shown:
+        """From the values of `shown_columns` in a row (a missing one: empty)."""
+        return cls(*(value or "" for value in values))
+
 
 def shown_columns(appointment: Any = Appointment) -> tuple[Any, ...]:
     """Shown's four fields as SQL expressions: a list adds them to its own statement."""
@@ -62,7 +67,7 @@ async def present(
             rows = await db.execute(
                 select(Appointment.id, *shown_columns()).where(Appointment.id.in_(ids))
             )
-            shown = {row[0]: Shown(*(value or "" for value in row[1:])) for row in rows}
+            shown = {row[0]: Shown.of(row[1:]) for row in rows}
     return [_out(a, shown[a.id], zone) for a in appointments]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.core import audit, events
 from openward.core.actors import Actor
 from openward.core.clock import as_aware
-from openward.db import insert_on_conflict, utcnow
+from openward.db import insert_unless_taken, utcnow
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourRecord, PatientInactive
 from openward.scheduling import schemas
@@ -203,25 +203,14 @@ async def _insert(db: AsyncSession, appointment: Appointment) -> Appointment:
     one statement that leaves the session usable when the slot is lost: PostgreSQL inserts
     nothing (ON CONFLICT DO NOTHING), SQLite's trigger undoes only that statement. The next
     slot is tried, or the form is shown again."""
-    values = {
-        column.key: getattr(appointment, column.key)
-        for column in Appointment.__table__.columns
-        if getattr(appointment, column.key) is not None
-    }
-    insert = insert_on_conflict(db)
     try:
-        written = await db.scalar(
-            insert(Appointment).values(**values).on_conflict_do_nothing().returning(Appointment)
-        )
+        written = await insert_unless_taken(db, appointment)
     except IntegrityError as exc:
         raise _overlap_error(exc) from None
     if written is None:  # lost to another desk this instant; say to whom, as the check does
+        slot = (appointment.start_at, appointment.end_at)
         doctor_busy, _patient_busy = await _conflicts(
-            db,
-            appointment.doctor_id,
-            appointment.patient_id,
-            (values["start_at"], values["end_at"]),
-            0,
+            db, appointment.doctor_id, appointment.patient_id, slot, 0
         )
         raise SlotTaken(field="start") if doctor_busy else PatientBusy(field="start")
     return written

@@ -98,7 +98,7 @@ async def list_appointments(
     else:
         total = 0
     await _audit_list(db, actor, rows, total)
-    shown = {row[0].id: Shown(*(value or "" for value in row[2:])) for row in page}
+    shown = {row[0].id: Shown.of(row[2:]) for row in page}
     return await present(db, rows, zone, shown), total
 
 
