@@ -19,27 +19,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from load_bench import BIN, Target, _demo_logins, _environment, _free_port
 from patient_data import ensure
 
-BIN = Path(sys.executable).parent
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/openward_bench"
 QUERIES = ["garcia", "lef", "garcia jose", "zoe muller", "wójcik", "mar"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _memory_kb(pid: int) -> dict[str, int]:
@@ -49,20 +40,6 @@ def _memory_kb(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             found[key] = int(value.split()[0])
     return found
-
-
-def _environment(url: str, tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWARD_")}
-    return {
-        **env,
-        "OPENWARD_DATABASE_URL": url,
-        "OPENWARD_SECRET_KEY": "memory-bench-secret-key-" + "s" * 32,
-        "OPENWARD_AUDIT_KEY": "memory-bench-audit-key-" + "a" * 32,
-        "OPENWARD_AUDIT_CHECKPOINT_PATH": str(tmp / "audit-checkpoints"),
-        "OPENWARD_LOGIN_MAX_ATTEMPTS": "1000000",
-        "OPENWARD_LOGIN_IP_MAX_ATTEMPTS": "1000000",
-        "OPENWARD_LOG_LEVEL": "WARNING",
-    }
 
 
 def _logins(url: str, tmp: Path, env: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -79,10 +56,8 @@ def _logins(url: str, tmp: Path, env: dict[str, str]) -> dict[str, tuple[str, st
     )
     found: dict[str, tuple[str, str]] = {}
     if path.exists():
-        for line in path.read_text().splitlines():
-            if line and not line.startswith("#"):
-                role, username, password = line.split("\t")
-                found.setdefault(role, (username, password))
+        for username, (role, password) in _demo_logins(path).items():
+            found.setdefault(role, (username, password))
     if "receptionist" not in found or "doctor" not in found:
         raise SystemExit(
             f"no demo logins for {url} in {path} (demo loaded by another run?): "
@@ -156,7 +131,7 @@ def main() -> None:
     url = getattr(target, "url", args.database_url)
     with tempfile.TemporaryDirectory(prefix="openward-memory-") as tmp_name:
         tmp = Path(tmp_name)
-        env = _environment(url, tmp)
+        env = _environment(Target(url, tmp))
         logins = _logins(url, tmp, env)
         port = _free_port()
         log = (tmp / "server.log").open("wb")
