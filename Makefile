@@ -11,8 +11,11 @@ TEST_WORKERS ?= auto
 .PHONY: run test lint clean-db help
 
 help:
-	@echo "make run    start OpenWard on SQLite with demo data (http://$(HOST):$(PORT))"
-	@echo "make test   run the whole test suite"
+	@echo "make run       start OpenWard on SQLite with demo data (http://$(HOST):$(PORT); HOST= and PORT= change it)"
+	@echo "make test      run the whole test suite (TEST_WORKERS=0: one process; PYTEST_ARGS=...: to pytest)"
+	@echo "make lint      ruff, and the import contracts between domains"
+	@echo "make clean-db  delete the demo database, its secret and its demo logins"
+	@echo "make help      this list"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OpenWard needs Python 3.11 or newer")'

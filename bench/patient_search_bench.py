@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from patient_data import ensure
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -71,20 +72,41 @@ class StatementLog:
 
 
 async def _probe(factory: async_sessionmaker[AsyncSession]) -> dict[str, str]:
-    """One real patient's identifiers, from the middle of the table."""
+    """One real patient's identifiers, from the middle of the table, and one UK phone."""
     async with factory() as db:
         middle = await db.scalar(text("SELECT max(id) / 2 FROM patients"))
         row = (
             await db.execute(
                 text(
-                    "SELECT mrn, national_id, phone_digits FROM patients WHERE is_active "
-                    "AND national_id IS NOT NULL AND phone_digits IS NOT NULL AND id >= :middle "
-                    "ORDER BY id LIMIT 1"
+                    "SELECT mrn, national_id, phone_digits, date_of_birth, family_name "
+                    "FROM patients WHERE is_active AND national_id IS NOT NULL "
+                    "AND phone_digits IS NOT NULL AND id >= :middle ORDER BY id LIMIT 1"
                 ),
                 {"middle": middle},
             )
         ).one()
-    return {"mrn": row.mrn, "national_id": row.national_id, "phone": row.phone_digits}
+        uk_phone = await db.scalar(
+            text(
+                "SELECT phone_e164 FROM patients WHERE is_active AND phone_e164 LIKE '+44%' "
+                "AND id >= :middle ORDER BY id LIMIT 1"
+            ),
+            {"middle": middle},
+        )
+    born = row.date_of_birth
+    born = born if isinstance(born, str) else born.isoformat()  # SQLite answers text
+    uk = phonenumbers.parse(uk_phone)
+    return {
+        "mrn": row.mrn,
+        "national_id": row.national_id,
+        "phone": row.phone_digits,
+        "phone_national": phonenumbers.format_number(uk, phonenumbers.PhoneNumberFormat.NATIONAL),
+        "phone_international": phonenumbers.format_number(
+            uk, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        ),
+        "born_iso": born,
+        "born_day_first": "/".join(reversed(born.split("-"))),
+        "family_name": row.family_name,
+    }
 
 
 def _queries(probe: dict[str, str]) -> list[Query]:
@@ -97,6 +119,11 @@ def _queries(probe: dict[str, str]) -> list[Query]:
         Query("MRN with dashes", format_mrn(probe["mrn"])),
         Query("phone fragment, 6 digits", probe["phone"][-8:-2]),
         Query("national id", probe["national_id"]),
+        Query("phone, national form", probe["phone_national"]),
+        Query("phone, international form", probe["phone_international"]),
+        Query("date of birth, ISO", probe["born_iso"]),
+        Query("date of birth, dd/mm/yyyy", probe["born_day_first"]),
+        Query("family name + birth date", f"{probe['family_name']} {probe['born_day_first']}"),
         Query("common name, many hits", "garcia"),
         Query("ł/ø are not folded by NFKD", "lukasz wojcik"),
     ]

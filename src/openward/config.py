@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     timezone: str = "UTC"
     hospital_name: str = "OpenWard Hospital"
+    # The country a phone number written without its code belongs to ("07700 900123" is
+    # +44 7700 900123 in GB), and which of 03/04/1984 is the day in a search (ISO 3166).
+    phone_region: str = "GB"
+    # how dates are typed in forms (dd/mm/yyyy for en-GB) and the pages' <html lang>
+    locale: str = Field(default="en-GB", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=14, ge=1, le=365)
@@ -87,6 +93,12 @@ class Settings(BaseSettings):
     upload_max_mb: int = Field(default=25, ge=1, le=2048)
     # Pharmacy: lots expiring within this many days are flagged on the alerts list.
     expiry_alert_days: int = Field(default=90, ge=1, le=730)
+    # Lab results and imaging reports reach the patient once the ordering doctor acknowledged
+    # them, or this many hours after verification (0: at verification).
+    result_release_hours: int = Field(default=72, ge=0, le=24 * 365)
+    # One-person labs: the technician who entered results (the radiologist who wrote the
+    # report) may verify them too; each such verification is audited as self-verified.
+    allow_self_verification: bool = False
 
     # The audit chain's HMAC key (32+ characters); never stored in the database. Unset: derived
     # from the secret key. Signed checkpoints of the chain's head go to a file outside the
@@ -125,6 +137,17 @@ class Settings(BaseSettings):
                     "with no path or trailing slash (for example https://app.example.org)"
                 )
         return [origin.lower() for origin in value]  # browsers send the host in lower case
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_phone_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"unknown phone region {value!r}: use a two-letter country code such as GB, "
+                "US, FR or IN"
+            )
+        return region
 
     @field_validator("timezone")
     @classmethod

@@ -8,7 +8,15 @@ from typing import Any
 
 import httpx
 
-from tests.scheduling.factories import book, doctor_headers, iso, new_doctor, new_patient
+from tests.scheduling.factories import (
+    act,
+    book,
+    bring_to_its_day,
+    doctor_headers,
+    iso,
+    new_doctor,
+    new_patient,
+)
 
 
 @dataclass
@@ -29,6 +37,12 @@ async def clinic(client: httpx.AsyncClient, as_role) -> Clinic:
     other = await new_doctor(client, admin, department_id=doctor_row["department_id"])
     patient = await new_patient(client, nurse)
     appointment = await book(client, nurse, patient["id"], iso(1, 10), doctor_row["id"])
+    # The patient has arrived: the visit is today and checked in, so its encounter can be
+    # signed (signing completes the visit).
+    await bring_to_its_day(client, nurse, appointment["id"])
+    checked_in = await act(client, nurse, appointment["id"], "check-in")
+    assert checked_in.status_code == 200, checked_in.text
+    appointment = checked_in.json()
     return Clinic(
         admin=admin,
         nurse=nurse,

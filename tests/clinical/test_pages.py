@@ -46,8 +46,11 @@ async def test_the_chart_shows_every_section(client, as_role):
     page = await client.get(f"/patients/{pid}/chart")
     assert page.status_code == 200, page.text[:500]
     html, text = page.text, text_of(page.text)
-    assert 'data-testid="allergy-banner"' in html and "ow-allergy-severe" in html
-    assert "Penicillin (Anaphylaxis) — Life-threatening" in text
+    assert 'data-testid="banner-allergies"' in html
+    allergies = html[html.index('data-testid="banner-allergies"') :]
+    allergies = allergies[: allergies.index("</div>")]
+    assert "text-danger" in allergies and "text-bg-danger" in allergies  # red: severe
+    assert "Penicillin (Anaphylaxis) — life-threatening" in text
     assert "Essential (primary) hypertension" in text
     assert 'data-testid="vitals-trend"' in html and "<polyline" in html
     assert "Blood pressure control" in text
@@ -77,7 +80,7 @@ async def test_a_nurse_records_vitals_from_the_chart(client, as_role, make_user)
     page = await client.get(url)
     assert "118/76" in text_of(page.text) and "22.9" in page.text
     bad = await submit(client, url, f"{url}/vitals", pulse="5000")
-    assert bad.status_code == 422
+    assert bad.status_code == 200
     assert beside(bad.text, "vitals-pulse")
 
 
@@ -103,11 +106,11 @@ async def test_the_encounter_form_searches_icd10_saves_and_signs(client, as_role
     missing = await client.post(
         "/encounters/new", data={**base, "chief_complaint": "", "action": "save"}
     )
-    assert missing.status_code == 422 and beside(missing.text, "chief_complaint")
+    assert missing.status_code == 200 and beside(missing.text, "chief_complaint")
     unknown = await client.post(
         "/encounters/new", data={**base, "new_code": "ZZ9", "action": "save"}
     )
-    assert unknown.status_code == 422 and "ZZ9" in beside(unknown.text, "new_code")
+    assert unknown.status_code == 200 and "ZZ9" in beside(unknown.text, "new_code")
     saved = await client.post(
         "/encounters/new",
         data={

@@ -150,7 +150,7 @@ async def test_year_9999_is_refused_by_booking_and_lists_and_ignored_by_page_fil
             "reason": "",
         },
     )
-    assert booked.status_code == 422 and "Choose a date." in text_of(booked.text)
+    assert booked.status_code == 200 and "Choose a date." in text_of(booked.text)
 
 
 # ---------------------------------------------------------------- pharmacy forms
@@ -175,7 +175,7 @@ async def test_dispense_quantities_00_huge_or_superscript_get_a_form_message(cli
         answer = await browser.post(
             f"{url}/dispense", data={"csrf_token": csrf_of(page.text), f"qty_{item_id}": typed}
         )
-        assert answer.status_code == 422, (typed, answer.status_code)
+        assert answer.status_code == 200, (typed, answer.status_code)  # the form, with the message
         assert message in text_of(answer.text), typed
     api = await client.post(
         f"/api/v1/prescriptions/{created['id']}/dispense",
@@ -219,7 +219,7 @@ async def test_prescription_form_with_row_count_abc_or_odd_numbers_still_renders
             "quantity_0": "-²",
         },
     )
-    assert bad_quantity.status_code == 422
+    assert bad_quantity.status_code == 200
     assert "Enter a whole number of days." in text_of(bad_quantity.text)
 
 

@@ -1,19 +1,21 @@
 """The outpatient clinic in a real browser, as the issue's acceptance journey: a
 receptionist registers a patient and books the earliest free doctor of a department; the
-doctor sees the visit on their dashboard, checks the patient in and completes the visit with
-a diagnosis; the patient opens an online account for that record, sees the visit in their
+doctor sees the visit on their dashboard, checks the patient in and completes the visit by
+signing its encounter with a coded diagnosis; the patient opens an online account for that record, sees the visit in their
 history and downloads it as CSV. One screenshot per step in test-artifacts/."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.conftest import STRONG_PASSWORD
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import midday_zone, sign_in
 from tests.live_server import live_server, openward, server_env
 
 pytestmark = pytest.mark.browser
@@ -23,10 +25,12 @@ WEEK = [{"weekday": day, "start": "08:00", "end": "18:00"} for day in range(7)]
 
 @pytest.fixture
 def clinic(tmp_path: Path):
-    """A live server with an administrator, a receptionist and a cardiology department whose
-    two doctors work every day 08:00-18:00; the first is fully booked tomorrow morning, so
-    the earliest free doctor at 09:00 is the second."""
+    """A live server (in a zone where it is now about noon) with an administrator, a
+    receptionist and a cardiology department whose two doctors work every day 08:00-18:00;
+    the first is on leave today, so the earliest free doctor this afternoon is the second."""
     env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'openward.db'}")
+    zone = ZoneInfo(midday_zone())
+    env["OPENWARD_TIMEZONE"] = zone.key
     with live_server(env) as base:
         openward(env, "users", "create-admin", "--username", "chief", "--password", STRONG_PASSWORD)
         with httpx.Client(base_url=base, timeout=30) as http:
@@ -74,20 +78,22 @@ def clinic(tmp_path: Path):
                 )
                 assert response.status_code == 200, response.text
                 doctors.append(doctor)
-            tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
-            # Dr. Rossi's leave tomorrow morning: the department's earliest free doctor at
-            # 09:00 can only be Dr. Watanabe.
+            now = datetime.now(zone)
+            # Dr. Rossi's leave today: the department's earliest free doctor this afternoon
+            # can only be Dr. Watanabe.
             post(
                 f"/api/v1/doctors/{doctors[0]['id']}/availability/exceptions",
-                {"date": tomorrow.isoformat(), "kind": "leave", "start": "08:00", "end": "12:00"},
+                {"date": now.date().isoformat(), "kind": "leave"},
             )
-        yield base, tomorrow
+        later = (now + timedelta(minutes=60)).replace(second=0, microsecond=0)
+        later -= timedelta(minutes=later.minute % 30)  # on the half-hour grid, still ahead
+        yield base, later
 
 
 def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, page, shot):
     from playwright.sync_api import expect
 
-    base, tomorrow = clinic
+    base, visit_at = clinic
 
     def step(name: str) -> None:
         shot(f"outpatient-journey-{name}")
@@ -114,40 +120,46 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
     step("02b-activation-code-slip")
     page.get_by_role("link", name="Back to the record").click()
 
-    # ...and books the earliest free cardiologist from 09:00 tomorrow.
+    # ...and books the earliest free cardiologist for later today.
     page.get_by_role("link", name="Book appointment").first.click()
     page.get_by_label("Doctor or department").select_option(label="Any doctor — Cardiology")
-    page.get_by_label("Date").fill(tomorrow.isoformat())
-    page.get_by_label("Time").fill("09:00")
+    page.get_by_label("Date").fill(visit_at.date().isoformat())
+    page.get_by_label("Time").fill(visit_at.strftime("%H:%M"))
     page.get_by_label("Reason for the visit").fill("Chest pain on exertion")
     step("03-booking-form")
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("status")).to_contain_text(
         "Booked Chloé Lefèvre with Dr. Kenji Watanabe"
     )
-    expect(page.get_by_test_id("appointment-when")).to_contain_text("09:00")
+    expect(page.get_by_test_id("appointment-when")).to_contain_text(visit_at.strftime("%H:%M"))
     expect(page.get_by_test_id("appointment-status")).to_have_text("Booked")
     step("04-booked")
     page.get_by_role("button", name="Sign out", exact=True).click()
 
-    # The doctor sees the visit on the dashboard, checks the patient in and completes it.
+    # The doctor sees the visit on the dashboard, checks the patient in and records the visit:
+    # its encounter with a coded diagnosis, signed, completes it.
     sign_in(page, base, "watanabe", STRONG_PASSWORD)
     expect(page.get_by_test_id("dashboard-title")).to_have_text("Doctor dashboard")
-    upcoming = page.get_by_test_id("doctor-upcoming")
+    upcoming = page.get_by_test_id("doctor-today")  # the visit is later today
     expect(upcoming).to_contain_text("Chloé Lefèvre")
     expect(page.get_by_test_id("doctor-patients")).to_contain_text("Chloé Lefèvre")
     step("05-doctor-dashboard")
     upcoming.get_by_role("link", name="Open").first.click()
     page.get_by_role("button", name="Check in").click()
     expect(page.get_by_test_id("appointment-status")).to_have_text("Checked in")
-    page.get_by_label("Diagnosis").fill("Stable angina (I20.8)")
-    page.get_by_label("Treatment notes").fill("Exercise stress test booked; lifestyle advice.")
-    page.get_by_label("Prescription").fill("Glyceryl trinitrate spray, as needed")
-    page.get_by_label("Next visit").fill((tomorrow + timedelta(days=28)).isoformat())
-    step("06-completion-form")
-    page.get_by_role("button", name="Complete visit").click()
+    page.get_by_test_id("open-encounter").click()
+    page.get_by_label("Assessment").fill("Stable angina")
+    page.get_by_label("Plan").fill("Exercise stress test booked; lifestyle advice.")
+    page.get_by_label("Diagnosis code").first.fill("I20.8")
+    page.get_by_label("Next visit").fill((visit_at.date() + timedelta(days=28)).isoformat())
+    step("06-encounter-form")
+    page.get_by_role("button", name="Save encounter").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Sign encounter").click()
+    expect(page.get_by_test_id("encounter-status")).to_contain_text("Signed")
+    expect(page.get_by_test_id("encounter-diagnoses")).to_contain_text("I20.8")
+    page.get_by_role("main").get_by_role("link", name=re.compile(r"^appointment #")).click()
     expect(page.get_by_test_id("appointment-status")).to_have_text("Completed")
-    expect(page.get_by_test_id("treatment")).to_contain_text("Stable angina (I20.8)")
     step("07-visit-completed")
     page.get_by_role("button", name="Sign out", exact=True).click()
 
@@ -166,7 +178,7 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
 
     sign_in(page, base, "chloe", STRONG_PASSWORD)
     expect(page.get_by_test_id("dashboard-title")).to_have_text("Patient dashboard")
-    expect(page.get_by_test_id("patient-past")).to_contain_text("Stable angina (I20.8)")
+    expect(page.get_by_test_id("patient-past")).to_contain_text("I20.8")
     step("09-patient-dashboard")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My record").click()
     expect(page.get_by_role("main")).to_contain_text("Dr. Kenji Watanabe")
@@ -176,5 +188,5 @@ def test_receptionist_books_doctor_completes_patient_downloads_history(clinic, p
     download = download_info.value
     text = Path(download.path()).read_text()
     assert text.splitlines()[0].startswith("date,time,doctor,department,status")
-    assert "Dr. Kenji Watanabe" in text and "Stable angina (I20.8)" in text
+    assert "Dr. Kenji Watanabe" in text and "I20.8" in text and "Stable angina" in text
     assert download.suggested_filename.endswith(".csv")

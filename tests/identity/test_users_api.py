@@ -349,15 +349,15 @@ async def test_a_deactivated_admin_does_not_count_toward_keeping_one(client, mak
     self_off = await client.post(f"/api/v1/users/{first.id}/deactivate", headers=headers)
     assert self_off.status_code == 409 and self_off.json()["code"] == "last_admin"
     demote = await client.patch(
-        f"/api/v1/users/{first.id}", headers=headers, json={"role": "doctor"}
+        f"/api/v1/users/{first.id}", headers=headers, json={"role": "nurse"}
     )
     assert demote.status_code == 409 and demote.json()["code"] == "last_admin"
     # With the second admin back, either of them may step down.
     assert (await client.post(f"/api/v1/users/{second.id}/activate", headers=headers)).is_success
     demote = await client.patch(
-        f"/api/v1/users/{first.id}", headers=headers, json={"role": "doctor"}
+        f"/api/v1/users/{first.id}", headers=headers, json={"role": "nurse"}
     )
-    assert demote.status_code == 200 and demote.json()["role"] == "doctor"
+    assert demote.status_code == 200 and demote.json()["role"] == "nurse"
 
 
 # ---------------------------------------------------------------- deactivate and activate

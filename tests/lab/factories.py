@@ -10,6 +10,8 @@ import httpx
 from tests.scheduling.factories import doctor_headers, new_doctor, new_patient
 
 LIPID_NORMAL = {"CHOL": 4.6, "LDL": 2.5, "HDL": 1.5, "TRIG": 1.2}
+# Each ward's technician -> the colleague who verifies what they enter (by bearer header).
+SECOND_TECHNICIAN: dict[str, dict[str, str]] = {}
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Ward:
     admin: dict[str, str]
     desk: dict[str, str]
     lab: dict[str, str]
+    verifier: dict[str, str]  # a second technician: results are verified by a second person
     doctor: dict[str, str]
     doctor_row: dict[str, Any]
     patient: dict[str, Any]
@@ -28,6 +31,8 @@ async def ward(client: httpx.AsyncClient, as_role: Any, **patient: Any) -> Ward:
     admin = await as_role("admin")
     desk = await as_role("receptionist")
     lab = await as_role("lab_technician")
+    verifier = await as_role("lab_technician")
+    SECOND_TECHNICIAN[lab["Authorization"]] = verifier
     doctor_row = await new_doctor(client, admin)
     doctor = await doctor_headers(client, doctor_row)
     person = await new_patient(client, desk, **patient)
@@ -37,7 +42,7 @@ async def ward(client: httpx.AsyncClient, as_role: Any, **patient: Any) -> Ward:
         json={"doctor_id": doctor_row["id"]},
     )
     assert added.status_code in (200, 201), added.text
-    return Ward(admin, desk, lab, doctor, doctor_row, person)
+    return Ward(admin, desk, lab, verifier, doctor, doctor_row, person)
 
 
 async def order(
@@ -76,8 +81,10 @@ async def through(
     values: dict[str, Any] | None = None,
     *,
     upto: str = "verified",
+    verifier: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Collect, start, enter `values` and verify, stopping after `upto`."""
+    """Collect, start, enter `values` (the technician `lab`) and verify (`verifier`: by
+    default the ward's second technician), stopping after `upto`."""
     last: httpx.Response | None = None
     for name in ("collect", "start"):
         last = await step(client, lab, order_id, name)
@@ -88,7 +95,8 @@ async def through(
     assert last.status_code == 200, last.text
     if upto == "resulted":
         return last.json()
-    last = await step(client, lab, order_id, "verify")
+    verifier = verifier or SECOND_TECHNICIAN[lab["Authorization"]]
+    last = await step(client, verifier, order_id, "verify")
     assert last.status_code == 200, last.text
     return last.json()
 

@@ -35,7 +35,10 @@ async def test_patient_sees_only_own_orders_and_results_only_once_verified(clien
     assert (
         await client.get(f"/api/v1/lab/orders/{other['id']}/pdf", headers=me)
     ).status_code == 403
-    await client.post(f"/api/v1/lab/orders/{mine['id']}/verify", headers=w.lab)
+    await client.post(f"/api/v1/lab/orders/{mine['id']}/verify", headers=w.verifier)
+    verified = (await client.get(f"/api/v1/lab/orders/{mine['id']}", headers=me)).json()
+    assert verified["results"] == []  # the doctor sees them first
+    await client.post(f"/api/v1/lab/orders/{mine['id']}/acknowledge", headers=w.doctor)
     late = (await client.get(f"/api/v1/lab/orders/{mine['id']}", headers=me)).json()
     assert {r["analyte_code"] for r in late["results"]} == {"CHOL", "LDL", "HDL", "TRIG"}
     assert all(r["preliminary"] is False for r in late["results"])
@@ -131,7 +134,8 @@ async def test_pdf_report_prints_once_verified(client, as_role):
     await through(client, w.lab, placed["id"], values, upto="resulted")
     early = await client.get(f"/api/v1/lab/orders/{placed['id']}/pdf", headers=w.lab)
     assert early.status_code == 409 and code(early) == "not_verified"
-    await client.post(f"/api/v1/lab/orders/{placed['id']}/verify", headers=w.lab)
+    await client.post(f"/api/v1/lab/orders/{placed['id']}/verify", headers=w.verifier)
+    await client.post(f"/api/v1/lab/orders/{placed['id']}/acknowledge", headers=w.doctor)
     for headers in (me, w.doctor):
         pdf = await client.get(f"/api/v1/lab/orders/{placed['id']}/pdf", headers=headers)
         assert pdf.status_code == 200

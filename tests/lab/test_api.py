@@ -302,7 +302,7 @@ async def test_critical_value_notifies_the_responsible_doctor_before_verificatio
     assert seen["flag"] == "critical"
 
 
-async def test_verification_tells_doctor_and_patient_results_are_ready(client, as_role):
+async def test_verification_tells_the_doctor_and_acknowledgement_tells_the_patient(client, as_role):
     admin = await as_role("admin")
     patient_headers, account = await new_patient_user(client)
     w = await ward(client, as_role)
@@ -313,6 +313,12 @@ async def test_verification_tells_doctor_and_patient_results_are_ready(client, a
     )
     placed = await order(client, w.doctor, account["patient_id"], ["LIPID"])
     await through(client, w.lab, placed["id"], {**LIPID_NORMAL, "LDL": 4.4})
+    mine = (await client.get("/api/v1/notifications", headers=patient_headers)).json()["items"]
+    assert not any(n["link"] == f"/my/results/lab/{placed['id']}" for n in mine)
+    assert any(
+        n["kind"] == "lab.result_verified" and "72 hours at the latest" in n["body"] for n in mine
+    )
+    await client.post(f"/api/v1/lab/orders/{placed['id']}/acknowledge", headers=w.doctor)
     mine = (await client.get("/api/v1/notifications", headers=patient_headers)).json()["items"]
     assert any(n["link"] == f"/my/results/lab/{placed['id']}" for n in mine)
     doctors = (await client.get("/api/v1/notifications", headers=w.doctor)).json()["items"]

@@ -45,6 +45,7 @@ async def test_catalogue_seeding_is_idempotent(app):
 async def test_demo_seed_makes_orders_in_every_status_once(app, client, as_role, make_user):
     await make_user("doctor", username="doctor")
     await make_user("lab_technician", username="labtech")
+    await make_user("lab_technician", username="labtech2")  # verifies what labtech enters
     desk = await as_role("receptionist")
     for _ in range(3):
         await new_patient(client, desk)

@@ -11,7 +11,7 @@ import re
 
 from openward.patients.mrn import format_mrn, is_valid_mrn
 from tests.scheduling.factories import (
-    TREATMENT,
+    ENCOUNTER,
     at,
     book,
     code,
@@ -46,9 +46,9 @@ FULL_RECORD = {
     "national_id": "QQ123456C",
     "emergency_contact_name": "Chidi Okafor",
     "emergency_contact_phone": "+44 20 7946 0124",
-    "allergies_summary": "Penicillin",
     "notes": "Prefers morning appointments",
 }
+TOLD = [{"substance": "Penicillin", "reaction": "Hives", "severity": "severe"}]
 
 
 async def _search(client, headers, q: str, **params) -> dict:
@@ -68,7 +68,9 @@ async def _audit(client, admin, **params) -> list[dict]:
 
 async def test_registering_a_patient_returns_201_with_every_field_and_a_valid_mrn(client, as_role):
     receptionist = await as_role("receptionist")
-    response = await client.post("/api/v1/patients", headers=receptionist, json=FULL_RECORD)
+    response = await client.post(
+        "/api/v1/patients", headers=receptionist, json={**FULL_RECORD, "allergies": TOLD}
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert isinstance(body["id"], int)
@@ -342,7 +344,7 @@ async def test_a_patient_cannot_change_their_name_or_birth_date_422(client):
     for change, field in [
         ({"given_name": "Pauline"}, "given_name"),
         ({"date_of_birth": "1990-01-01"}, "date_of_birth"),
-        ({"allergies_summary": "None"}, "allergies_summary"),
+        ({"allergies": []}, "allergies"),
     ]:
         response = await client.patch("/api/v1/me/patient", headers=headers, json=change)
         assert response.status_code == 422, change
@@ -516,7 +518,7 @@ async def test_a_doctors_patient_list_is_their_care_team_and_appointment_patient
 # ---------------------------------------------------------------- history and export
 
 
-async def test_history_lists_visits_newest_first_with_their_treatment(client, as_role):
+async def test_history_lists_visits_newest_first_with_their_encounter(client, as_role):
     admin = await as_role("admin")
     nurse = await as_role("nurse")
     profile = await new_doctor(client, admin)
@@ -532,13 +534,15 @@ async def test_history_lists_visits_newest_first_with_their_treatment(client, as
     assert body["patient"]["id"] == patient["id"] and body["patient"]["mrn"] == patient["mrn"]
     assert body["total"] == 2
     assert ids(body["items"]) == [later["id"], earlier["id"]]
-    assert body["items"][0]["status"] == "booked" and body["items"][0]["treatment"] is None
-    treatment = body["items"][1]["treatment"]
+    assert body["items"][0]["status"] == "booked" and body["items"][0]["encounter"] is None
+    record = body["items"][1]["encounter"]
     assert body["items"][1]["status"] == "completed"
-    assert treatment["diagnosis"] == TREATMENT["diagnosis"]
-    assert treatment["prescription"] == TREATMENT["prescription"]
-    assert treatment["treatment_notes"] == TREATMENT["treatment_notes"]
-    assert treatment["recorded_at"]
+    assert record["status"] == "signed" and record["origin"] == "recorded"
+    assert [(d["code"], d["primary"]) for d in record["diagnoses"]] == [("J30.1", True)]
+    assert record["assessment"] == ENCOUNTER["assessment"]
+    assert record["plan"] == ENCOUNTER["plan"]
+    assert record["prescriptions"] == [] and record["prescription_note"] is None
+    assert record["signed_at"] and record["signed_by_name"] == profile["full_name"]
 
 
 async def test_a_patient_reads_their_own_history(client, as_role):
@@ -553,7 +557,8 @@ async def test_a_patient_reads_their_own_history(client, as_role):
     )
     assert response.status_code == 200, response.text
     [item] = response.json()["items"]
-    assert item["id"] == visit["id"] and item["treatment"]["diagnosis"] == TREATMENT["diagnosis"]
+    assert item["id"] == visit["id"]
+    assert item["encounter"]["assessment"] == ENCOUNTER["assessment"]
 
 
 async def test_treatments_csv_has_the_header_and_a_row_per_visit(client, as_role):
@@ -577,17 +582,20 @@ async def test_treatments_csv_has_the_header_and_a_row_per_visit(client, as_role
         "department",
         "status",
         "reason",
-        "diagnosis",
-        "treatment_notes",
-        "prescription",
+        "diagnoses",
+        "assessment",
+        "plan",
+        "prescriptions",
         "next_visit_date",
+        "encounter",
     ]
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["date"] == local_day(1).isoformat()
+    assert row["date"] == local_day(0).isoformat()  # seen on its day (moved to today)
     assert row["time"].startswith("09:00")
     assert row["doctor"] == profile["full_name"]
     assert row["department"] == profile["department_name"]
     assert row["status"] == "completed" and row["reason"] == "Hay fever"
-    assert row["diagnosis"] == TREATMENT["diagnosis"]
-    assert row["prescription"] == TREATMENT["prescription"]
+    assert row["diagnoses"] == "J30.1 Allergic rhinitis due to pollen"
+    assert row["assessment"] == ENCOUNTER["assessment"] and row["plan"] == ENCOUNTER["plan"]
+    assert row["encounter"].startswith("signed #")

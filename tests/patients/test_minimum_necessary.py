@@ -33,7 +33,7 @@ from tests.pharmacy.factories import item, medicine, prescribe
 from tests.radiology.conftest import advance
 from tests.radiology.conftest import order as imaging_order
 from tests.scheduling.factories import (
-    TREATMENT,
+    ENCOUNTER,
     at,
     book,
     code,
@@ -45,7 +45,7 @@ from tests.scheduling.factories import (
 )
 from tests.web.pages import sign_in, text_of
 
-CLINICAL_TEXT = (TREATMENT["diagnosis"], TREATMENT["treatment_notes"], TREATMENT["prescription"])
+CLINICAL_TEXT = (ENCOUNTER["assessment"], ENCOUNTER["plan"], "J30.1")
 LAB_NOTES = "Query familial hypercholesterolaemia"
 # Values that appear nowhere else on a page (not in a reference range).
 LIPIDS = {"CHOL": 6.37, "LDL": 4.19, "HDL": 1.23, "TRIG": 2.71}
@@ -70,7 +70,7 @@ class Clinic:
 
 @pytest.fixture
 async def clinic(app, client, make_user) -> Clinic:
-    """A completed visit with its treatment record, by a doctor on the patient's care team."""
+    """A completed visit with its signed encounter, by a doctor on the patient's care team."""
     async with session_scope(app.state.sessionmaker) as db:
         await seed_lab(db)
         await seed_radiology(db)
@@ -109,7 +109,7 @@ def front_desk(c: Clinic) -> list[tuple[str, dict[str, str]]]:
 # ---------------------------------------------------------------- visit history
 
 
-async def test_front_desk_and_admin_read_the_visits_but_not_the_treatment_record(client, clinic):
+async def test_front_desk_and_admin_read_the_visits_but_not_the_encounter(client, clinic):
     url = f"/api/v1/patients/{clinic.patient['id']}/history"
     for role, headers in front_desk(clinic):
         response = await client.get(url, headers=headers)
@@ -117,18 +117,19 @@ async def test_front_desk_and_admin_read_the_visits_but_not_the_treatment_record
         [visit] = response.json()["items"]
         assert (visit["status"], visit["doctor_name"]) == ("completed", "Dr Kofi Mensah"), role
         assert visit["department_name"] and visit["start"]
-        assert visit["treatment"] is None and response.json()["treatments_withheld"] is True
+        assert visit["encounter"] is None and response.json()["treatments_withheld"] is True
         for text in CLINICAL_TEXT:
             assert text not in response.text, (role, text)
 
 
-async def test_the_doctor_caring_for_the_patient_reads_the_treatment_record(client, clinic):
+async def test_the_doctor_caring_for_the_patient_reads_the_visits_encounter(client, clinic):
     response = await client.get(
         f"/api/v1/patients/{clinic.patient['id']}/history", headers=clinic.doctor
     )
     [visit] = response.json()["items"]
-    assert visit["treatment"]["diagnosis"] == TREATMENT["diagnosis"]
-    assert visit["treatment"]["prescription"] == TREATMENT["prescription"]
+    assert visit["encounter"]["assessment"] == ENCOUNTER["assessment"]
+    assert [d["code"] for d in visit["encounter"]["diagnoses"]] == ["J30.1"]
+    assert visit["encounter"]["status"] == "signed"
     assert response.json()["treatments_withheld"] is False
 
 
@@ -144,7 +145,8 @@ async def test_the_history_csv_has_no_treatment_columns_for_the_front_desk(clien
             assert text not in response.text, (role, text)
     doctors = await client.get(url, headers=clinic.doctor)
     header, row = list(csv.reader(io.StringIO(doctors.text)))
-    assert row[header.index("diagnosis")] == TREATMENT["diagnosis"]
+    assert row[header.index("diagnoses")].startswith("J30.1 ")
+    assert row[header.index("assessment")] == ENCOUNTER["assessment"]
 
 
 async def test_the_patient_and_appointment_pages_show_the_front_desk_no_treatment(app, clinic):
@@ -163,7 +165,9 @@ async def test_the_patient_and_appointment_pages_show_the_front_desk_no_treatmen
     doctor = SimpleNamespace(username=clinic.doctor_row["username"])
     async with browser(app, doctor.username) as web:
         page = await web.get(f"/appointments/{clinic.visit['id']}")
-        assert TREATMENT["diagnosis"] in text_of(page.text)
+        assert f"/appointments/{clinic.visit['id']}/record" in page.text
+        record = await web.get(f"/appointments/{clinic.visit['id']}/record", follow_redirects=True)
+        assert ENCOUNTER["assessment"] in text_of(record.text)
 
 
 # ---------------------------------------------------------------- laboratory
@@ -171,19 +175,20 @@ async def test_the_patient_and_appointment_pages_show_the_front_desk_no_treatmen
 
 async def _verified_lab_order(client, clinic: Clinic) -> dict[str, Any]:
     lab = await bearer(client, (await _lab_user(clinic)).username)
+    second = await bearer(client, (await _lab_user(clinic, "second")).username)
     placed = await lab_order(
         client, clinic.doctor, clinic.patient["id"], ["LIPID"], clinical_notes=LAB_NOTES
     )
-    await through(client, lab, placed["id"], LIPIDS)
+    await through(client, lab, placed["id"], LIPIDS, verifier=second)
     return placed
 
 
-async def _lab_user(clinic: Clinic) -> Any:
+async def _lab_user(clinic: Clinic, which: str = "first") -> Any:
     from openward.identity import schemas as identity_schemas
     from openward.identity import service as identity_service
 
     data = identity_schemas.UserCreate(
-        username=f"lab-{clinic.patient['id']}",
+        username=f"lab-{which}-{clinic.patient['id']}",
         password=STRONG_PASSWORD,
         role="lab_technician",
         full_name="Lee Lab",
@@ -269,6 +274,7 @@ async def test_the_lab_order_page_shows_the_front_desk_the_status_only(app, clie
 
 async def _reported_exam(client, clinic: Clinic, make_user) -> tuple[dict[str, Any], dict]:
     radiologist = await bearer(client, (await make_user("radiologist")).username)
+    second_reader = await bearer(client, (await make_user("radiologist")).username)
     placed = await imaging_order(
         client, clinic.doctor, clinic.patient["id"], clinical_notes=IMAGING_NOTES
     )
@@ -280,12 +286,12 @@ async def _reported_exam(client, clinic: Clinic, make_user) -> tuple[dict[str, A
         files={"file": ("film.png", PNG, "image/png")},
     )
     assert uploaded.status_code == 201, uploaded.text
-    for action, body in (
-        ("report", {"findings": FINDINGS, "impression": IMPRESSION}),
-        ("verify", None),
+    for action, body, who in (
+        ("report", {"findings": FINDINGS, "impression": IMPRESSION}, radiologist),
+        ("verify", None, second_reader),
     ):
         done = await client.post(
-            f"/api/v1/radiology/orders/{placed['id']}/{action}", headers=radiologist, json=body
+            f"/api/v1/radiology/orders/{placed['id']}/{action}", headers=who, json=body
         )
         assert done.status_code == 200, done.text
     return placed, uploaded.json()

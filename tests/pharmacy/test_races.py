@@ -40,6 +40,12 @@ async def _post(http, url, headers, body):
 async def test_20_concurrent_dispenses_against_a_lot_of_5_let_exactly_5_through(pg_server):
     async with httpx.AsyncClient(base_url=pg_server, timeout=60) as http:
         admin = await _login(http, "chief")
+        department = await _post(http, "/api/v1/departments", admin, {"name": "Racing clinic"})
+        profile = {  # a doctor account comes with its doctor profile
+            "department_id": department["id"],
+            "specialization": "General practice",
+            "license_number": "GMC-RACE-1",
+        }
         for role, name in (("pharmacist", "racer-pharmacist"), ("doctor", "racer-doctor")):
             await _post(
                 http,
@@ -50,6 +56,7 @@ async def test_20_concurrent_dispenses_against_a_lot_of_5_let_exactly_5_through(
                     "password": STRONG_PASSWORD,
                     "role": role,
                     "full_name": f"Racing {role}",
+                    **(profile if role == "doctor" else {}),
                 },
             )
         pharmacist, doctor = (

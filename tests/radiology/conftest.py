@@ -39,6 +39,7 @@ class Clinic:
     reception: dict[str, str]
     nurse: dict[str, str]
     radiologist: dict[str, str]
+    second_radiologist: dict[str, str]  # verifies what the first reports
     doctor: dict[str, str]
     doctor_user_id: int
     other_doctor: dict[str, str]
@@ -66,6 +67,7 @@ async def clinic(client: httpx.AsyncClient, as_role: Any, catalogue: None) -> Cl
         reception=reception,
         nurse=await as_role("nurse"),
         radiologist=await as_role("radiologist"),
+        second_radiologist=await as_role("radiologist"),
         doctor=await doctor_headers(client, doctor),
         doctor_user_id=me.json()["id"],
         other_doctor=await doctor_headers(client, other),
@@ -110,24 +112,17 @@ REPORT = {
 
 
 async def advance(client: httpx.AsyncClient, c: Clinic, order_id: int, to: str) -> None:
-    """Take an order through its steps up to `to`."""
-    path = {
+    """Take an order through its steps up to `to` (a second radiologist verifies)."""
+    steps = {
         "ordered": [],
-        "scheduled": [("schedule", c.reception)],
-        "performed": [("schedule", c.reception), ("perform", c.radiologist)],
-        "reported": [
-            ("schedule", c.reception),
-            ("perform", c.radiologist),
-            ("report", c.radiologist),
-        ],
-        "verified": [
-            ("schedule", c.reception),
-            ("perform", c.radiologist),
-            ("report", c.radiologist),
-            ("verify", c.radiologist),
-        ],
-        "cancelled": [("cancel", c.reception)],
+        "scheduled": ["schedule"],
+        "performed": ["schedule", "perform"],
+        "reported": ["schedule", "perform", "report"],
+        "verified": ["schedule", "perform", "report", "verify"],
+        "cancelled": ["cancel"],
     }[to]
+    who = {"schedule": "reception", "cancel": "reception", "verify": "second_radiologist"}
+    path = [(action, getattr(c, who.get(action, "radiologist"))) for action in steps]
     for action, headers in path:
         response = await step(client, headers, order_id, action)
         assert response.status_code == 200, (action, response.text)

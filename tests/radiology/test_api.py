@@ -3,6 +3,7 @@ the worklist's order, and who reads a report when."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,9 +151,9 @@ async def test_an_order_goes_through_every_step_with_who_and_when(
     assert performed["status"] == "performed" and performed["performed_by_name"]
     reported = (await step(client, clinic.radiologist, created["id"], "report")).json()
     assert reported["status"] == "reported" and reported["findings"] == REPORT["findings"]
-    verified = (await step(client, clinic.radiologist, created["id"], "verify")).json()
+    verified = (await step(client, clinic.second_radiologist, created["id"], "verify")).json()
     assert verified["status"] == "verified"
-    assert verified["verified_by"] == verified["reported_by"]  # the reporter may sign off
+    assert verified["verified_by"] != verified["reported_by"]  # a second reader signs off
     assert verified["verified_at"] >= verified["reported_at"] >= verified["performed_at"]
 
 
@@ -304,17 +305,16 @@ async def test_verifying_publishes_report_ready_for_the_doctor_and_patient(
         created = await order(client, clinic.doctor, clinic.patient_id, exam_code="MR-KNEE")
         await advance(client, clinic, created["id"], "reported")
         assert seen == []
-        await step(client, clinic.radiologist, created["id"], "verify")
+        await step(client, clinic.second_radiologist, created["id"], "verify")
     finally:
         events._handlers[ReportReady].remove(remember)
-    assert seen == [
-        ReportReady(
-            order_id=created["id"],
-            patient_id=clinic.patient_id,
-            doctor_user_id=clinic.doctor_user_id,
-            exam="MRI knee",
-        )
-    ]
+    assert len(seen) == 1 and seen[0].released_at is not None  # when the patient may read it
+    assert replace(seen[0], released_at=None) == ReportReady(
+        order_id=created["id"],
+        patient_id=clinic.patient_id,
+        doctor_user_id=clinic.doctor_user_id,
+        exam="MRI knee",
+    )
 
 
 # ---------------------------------------------------------------- lists and reading
@@ -410,10 +410,16 @@ async def test_doctors_and_patients_see_the_report_only_once_verified(
         assert shown["report_visible"] is False
     draft = (await client.get(f"{API}/orders/{created['id']}", headers=clinic.radiologist)).json()
     assert draft["impression"] == REPORT["impression"]
-    await step(client, clinic.radiologist, created["id"], "verify")
-    for headers in (clinic.doctor, clinic.patient, clinic.nurse):
+    await step(client, clinic.second_radiologist, created["id"], "verify")
+    for headers in (clinic.doctor, clinic.nurse):
         shown = (await client.get(f"{API}/orders/{created['id']}", headers=headers)).json()
         assert shown["impression"] == REPORT["impression"] and shown["report_visible"]
+    # The patient reads it once the requesting doctor has acknowledged it.
+    waiting = (await client.get(f"{API}/orders/{created['id']}", headers=clinic.patient)).json()
+    assert waiting["impression"] is None and waiting["report_visible"] is False
+    await step(client, clinic.doctor, created["id"], "acknowledge")
+    shown = (await client.get(f"{API}/orders/{created['id']}", headers=clinic.patient)).json()
+    assert shown["impression"] == REPORT["impression"] and shown["report_visible"]
     front_desk = (
         await client.get(f"{API}/orders/{created['id']}", headers=clinic.reception)
     ).json()

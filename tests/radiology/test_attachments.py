@@ -203,7 +203,11 @@ async def test_patients_get_their_images_only_with_the_verified_report(
         headers=clinic.radiologist,
         json={"findings": "Clear.", "impression": "Normal."},
     )
-    await client.post(f"{API}/orders/{performed['id']}/verify", headers=clinic.radiologist)
+    await client.post(f"{API}/orders/{performed['id']}/verify", headers=clinic.second_radiologist)
+    # The images reach the patient with the report, once the doctor has acknowledged it.
+    waiting = await client.get(created["url"], headers=clinic.patient)
+    assert waiting.status_code == 404
+    await client.post(f"{API}/orders/{performed['id']}/acknowledge", headers=clinic.doctor)
     assert (await client.get(created["url"], headers=clinic.patient)).content == PNG
     other = await client.get(created["url"], headers=clinic.other_patient)
     assert other.status_code == 403

@@ -15,7 +15,7 @@ from openward.db import session_scope, utcnow
 from openward.identity import service as identity_service
 from openward.radiology import service as radiology_service
 from openward.radiology.models import ImagingOrder
-from tests.radiology.conftest import Clinic, advance, order
+from tests.radiology.conftest import Clinic, advance, order, step
 
 
 async def _actor(app: Any, headers: dict[str, str], client: httpx.AsyncClient) -> Actor:
@@ -56,6 +56,7 @@ async def test_a_patient_sees_only_their_own_verified_reports(
     await advance(client, clinic, verified["id"], "verified")
     await advance(client, clinic, draft["id"], "reported")
     await advance(client, clinic, theirs["id"], "verified")
+    await step(client, clinic.doctor, verified["id"], "acknowledge")  # released to the patient
     patient = await _actor(app, clinic.patient, client)
     async with session_scope(app.state.sessionmaker) as db:
         rows = await radiology_service.my_reports(db, patient)

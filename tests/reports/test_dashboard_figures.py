@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.scheduling.factories import (
-    TREATMENT,
+    ENCOUNTER,
     act,
     at,
     book,
@@ -44,11 +44,11 @@ KEYS: dict[str, Any] = {
     },
     "patient": {
         "upcoming": ("lists", "upcoming"),  # own booked/checked-in rows after now
-        "past_visits": ("lists", "past_visits"),  # own past rows, each with its treatment
+        "past_visits": ("lists", "past_visits"),  # own past rows, each with its encounter
     },
     "appointment_row_id": "id",
     "patient_row_id": "id",
-    "treatment": "treatment",  # {diagnosis, ...} inside a past visit row
+    "encounter": "encounter",  # {diagnoses, assessment, ...} inside a past visit row
 }
 
 
@@ -187,7 +187,7 @@ async def test_doctor_dashboard_shows_their_day_their_upcoming_visits_and_their_
     assert my_patients == {p1["id"], p2["id"], p3["id"], followed["id"]}
 
 
-async def test_patient_dashboard_shows_upcoming_visits_and_past_visits_with_treatments(
+async def test_patient_dashboard_shows_upcoming_visits_and_past_visits_with_their_encounters(
     app, client, as_role, settings
 ):
     zone = settings.zone
@@ -212,4 +212,4 @@ async def test_patient_dashboard_shows_upcoming_visits_and_past_visits_with_trea
     past = pick(body, "patient", "past_visits")
     # A visit cancelled ahead of time never happened: it is neither upcoming nor past.
     assert row_ids(past) == [visit["id"]], "past visits hold only visits already due"
-    assert past[0][KEYS["treatment"]]["diagnosis"] == TREATMENT["diagnosis"]
+    assert past[0][KEYS["encounter"]]["assessment"] == ENCOUNTER["assessment"]

@@ -23,7 +23,7 @@ async def catalogues(app: Any) -> None:
         await seed_radiology(db)
 
 
-async def _imaging_verified(client, w, radiologist) -> dict:
+async def _imaging_verified(client, w, radiologist, second_reader) -> dict:
     made = await client.post(
         "/api/v1/radiology/orders",
         headers=w.doctor,
@@ -35,7 +35,7 @@ async def _imaging_verified(client, w, radiologist) -> dict:
         ("schedule", w.desk, {"scheduled_at": iso(1, 9)}),
         ("perform", radiologist, None),
         ("report", radiologist, {"findings": "Clear lungs.", "impression": "Normal chest."}),
-        ("verify", radiologist, None),
+        ("verify", second_reader, None),
     ):
         url = f"/api/v1/radiology/orders/{order_id}/{action}"
         response = await client.post(url, headers=headers, json=body)
@@ -48,7 +48,7 @@ async def test_the_inbox_lists_lab_and_imaging_with_critical_values_first(client
     radiologist = await as_role("radiologist")
     normal = await order(client, w.doctor, w.patient["id"], ["LIPID"])
     await through(client, w.lab, normal["id"], LIPID_NORMAL)
-    imaging = await _imaging_verified(client, w, radiologist)
+    imaging = await _imaging_verified(client, w, radiologist, await as_role("radiologist"))
     critical = await order(client, w.doctor, w.patient["id"], ["LIPID"])
     await through(client, w.lab, critical["id"], {**LIPID_NORMAL, "TRIG": 14.0}, upto="resulted")
 

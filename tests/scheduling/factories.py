@@ -246,23 +246,40 @@ async def act(
     action: str,
     json: dict[str, Any] | None = None,
 ) -> httpx.Response:
-    """POST /appointments/{id}/{action}: cancel, check-in, no-show or complete."""
+    """POST /appointments/{id}/{action}: cancel, check-in, no-show or complete (which only
+    answers for a visit whose encounter is signed: 409 encounter_required before)."""
     if action == "cancel" and json is None:
         json = {"reason": "Patient called to cancel"}
-    if action == "complete" and json is None:
-        json = TREATMENT
     url = f"/api/v1/appointments/{appointment_id}/{action}"
     if json is None:
         return await client.post(url, headers=headers)
     return await client.post(url, headers=headers, json=json)
 
 
-TREATMENT = {
-    "diagnosis": "Seasonal allergic rhinitis",
-    "treatment_notes": "Advised to avoid pollen; review if no better in two weeks.",
-    "prescription": "Cetirizine 10 mg once daily for 14 days",
+# The visit's record: an encounter with a coded diagnosis, signed by the doctor.
+ENCOUNTER = {
+    "chief_complaint": "Sneezing and itchy eyes every spring",
+    "assessment": "Seasonal allergic rhinitis",
+    "plan": "Advised to avoid pollen; review if no better in two weeks.",
+    "diagnoses": [{"code": "J30.1"}],
     "next_visit_date": None,
 }
+
+
+async def sign_visit(
+    client: httpx.AsyncClient,
+    doctor: dict[str, str],
+    appointment: dict[str, Any],
+    encounter: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """The doctor writes the visit's encounter and signs it (signing completes the visit);
+    the answer is the signing's."""
+    body = {**ENCOUNTER, **(encounter or {})}
+    body.update(patient_id=appointment["patient_id"], appointment_id=appointment["id"])
+    created = await client.post("/api/v1/encounters", headers=doctor, json=body)
+    if created.status_code != 201:
+        return created
+    return await client.post(f"/api/v1/encounters/{created.json()['id']}/sign", headers=doctor)
 
 
 async def complete(
@@ -270,14 +287,33 @@ async def complete(
     front_desk: dict[str, str],
     doctor: dict[str, str],
     appointment_id: int,
-    treatment: dict[str, Any] | None = None,
+    encounter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Check the appointment in (front desk) and complete it (its doctor)."""
+    """Check the appointment in (front desk) and complete it by signing its encounter (its
+    doctor); returns the completed appointment. A visit booked for a later day is first
+    moved to today (a visit is checked in only on its day)."""
+    await bring_to_its_day(client, front_desk, appointment_id)
     checked_in = await act(client, front_desk, appointment_id, "check-in")
     assert checked_in.status_code == 200, checked_in.text
-    done = await act(client, doctor, appointment_id, "complete", treatment or TREATMENT)
+    signed = await sign_visit(client, doctor, checked_in.json(), encounter)
+    assert signed.status_code == 200, signed.text
+    done = await act(client, doctor, appointment_id, "complete")
     assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed"
     return done.json()
+
+
+async def bring_to_its_day(
+    client: httpx.AsyncClient, headers: dict[str, str], appointment_id: int
+) -> None:
+    """Move a visit booked for a later day to today, at the same time of day (the app the
+    in-process client serves)."""
+    response = await client.get(f"/api/v1/appointments/{appointment_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    start = parse(response.json()["start"])
+    days = (start.date() - datetime.now(start.tzinfo).date()).days
+    if days > 0:
+        await move_into_the_past(client._transport.app, appointment_id, days)  # type: ignore[attr-defined]
 
 
 async def move_into_the_past(app: Any, appointment_id: int, days: int) -> None:

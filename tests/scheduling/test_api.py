@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 
 from tests.scheduling.factories import (
-    TREATMENT,
     act,
     at,
     book,
@@ -19,11 +18,13 @@ from tests.scheduling.factories import (
     ids,
     iso,
     local_day,
+    move_into_the_past,
     new_department,
     new_doctor,
     new_patient,
     new_patient_user,
     parse,
+    sign_visit,
     slot_starts,
     slots,
     try_book,
@@ -387,38 +388,86 @@ async def test_rescheduling_onto_the_patients_other_appointment_returns_409_pati
     assert response.status_code == 409 and code(response) == "patient_busy"
 
 
-async def test_only_a_booked_appointment_can_be_rescheduled(client, as_role):
+async def test_only_a_booked_appointment_can_be_rescheduled(client, app, as_role):
     c = await _clinic(client, as_role)
     mine = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, mine["id"], 1)  # its day has come: it can be checked in
     assert (await act(client, c.nurse, mine["id"], "check-in")).status_code == 200
     response = await client.patch(
         f"/api/v1/appointments/{mine['id']}", headers=c.receptionist, json={"start": iso(2, 9)}
     )
     assert response.status_code == 409
-    assert parse((await _get(client, c.receptionist, mine["id"]))["start"]) == at(1, 9)
+    assert parse((await _get(client, c.receptionist, mine["id"]))["start"]) == at(0, 9)
 
 
 # ---------------------------------------------------------------- the status machine
 
 
-async def test_booked_to_checked_in_to_completed_records_the_treatment(client, as_role):
+async def test_a_visit_is_completed_by_signing_its_encounter_and_not_before(client, app, as_role):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 1)  # the visit's day
     checked_in = await act(client, c.receptionist, appointment["id"], "check-in")
     assert checked_in.status_code == 200, checked_in.text
     assert checked_in.json()["status"] == "checked_in" and checked_in.json()["checked_in_at"]
 
-    treatment = {**TREATMENT, "next_visit_date": local_day(15).isoformat()}
-    completed = await act(client, c.doctor_headers, appointment["id"], "complete", treatment)
-    assert completed.status_code == 200, completed.text
-    assert completed.json()["status"] == "completed" and completed.json()["completed_at"]
+    early = await act(client, c.doctor_headers, appointment["id"], "complete")
+    assert early.status_code == 409 and code(early) == "encounter_required"
+    assert (await _get(client, c.nurse, appointment["id"]))["status"] == "checked_in"
+
+    signed = await sign_visit(
+        client, c.doctor_headers, checked_in.json(), {"next_visit_date": local_day(15).isoformat()}
+    )
+    assert signed.status_code == 200, signed.text
+    visit = await _get(client, c.nurse, appointment["id"])
+    assert visit["status"] == "completed" and visit["completed_at"]
+    again = await act(client, c.doctor_headers, appointment["id"], "complete")
+    assert again.status_code == 200 and again.json()["status"] == "completed"
 
     history = (
         await client.get(f"/api/v1/patients/{c.patient['id']}/history", headers=c.nurse)
     ).json()
     [item] = history["items"]
-    assert item["treatment"]["diagnosis"] == TREATMENT["diagnosis"]
-    assert item["treatment"]["next_visit_date"] == local_day(15).isoformat()
+    assert item["encounter"]["encounter_id"] == signed.json()["id"]
+    assert [d["code"] for d in item["encounter"]["diagnoses"]] == ["J30.1"]
+    assert item["encounter"]["next_visit_date"] == local_day(15).isoformat()
+
+
+async def test_signing_needs_the_patient_checked_in_and_a_coded_diagnosis(client, app, as_role):
+    c = await _clinic(client, as_role)
+    appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 1)
+    not_arrived = await sign_visit(client, c.doctor_headers, appointment)
+    assert not_arrived.status_code == 409 and code(not_arrived) == "invalid_transition"
+    assert (await _get(client, c.nurse, appointment["id"]))["status"] == "booked"
+    assert (await act(client, c.nurse, appointment["id"], "check-in")).status_code == 200
+    encounter = (
+        await client.get(f"/api/v1/patients/{c.patient['id']}/encounters", headers=c.doctor_headers)
+    ).json()["items"][0]
+    assert encounter["status"] == "draft"  # the refused signing left the draft as it was
+    cleared = await client.patch(
+        f"/api/v1/encounters/{encounter['id']}", headers=c.doctor_headers, json={"diagnoses": []}
+    )
+    assert cleared.status_code == 200, cleared.text
+    uncoded = await client.post(
+        f"/api/v1/encounters/{encounter['id']}/sign", headers=c.doctor_headers
+    )
+    assert uncoded.status_code == 422 and code(uncoded) == "diagnosis_required"
+    assert (await _get(client, c.nurse, appointment["id"]))["status"] == "checked_in"
+
+
+@pytest.mark.parametrize("state", ["booked", "cancelled", "no_show"])
+async def test_completing_a_visit_without_a_signed_encounter_is_409_encounter_required(
+    client, app, as_role, state
+):
+    c = await _clinic(client, as_role)
+    appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 2 if state == "no_show" else 1)
+    for step in _PATHS[state]:
+        assert (await act(client, c.nurse, appointment["id"], step)).status_code == 200
+    response = await act(client, c.doctor_headers, appointment["id"], "complete")
+    assert response.status_code == 409 and code(response) == "encounter_required"
+    assert (await _get(client, c.nurse, appointment["id"]))["status"] == state
 
 
 async def test_a_booked_appointment_can_be_cancelled_with_a_reason(client, as_role):
@@ -433,18 +482,20 @@ async def test_a_booked_appointment_can_be_cancelled_with_a_reason(client, as_ro
     assert body["cancelled_at"]
 
 
-async def test_a_checked_in_appointment_can_be_cancelled(client, as_role):
+async def test_a_checked_in_appointment_can_be_cancelled(client, app, as_role):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 1)  # the visit's day
     assert (await act(client, c.nurse, appointment["id"], "check-in")).status_code == 200
     response = await act(client, c.nurse, appointment["id"], "cancel")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
 
 
-async def test_a_booked_appointment_can_be_marked_no_show(client, as_role):
+async def test_a_booked_appointment_can_be_marked_no_show(client, app, as_role):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 2)  # yesterday's visit: its start passed
     response = await act(client, c.nurse, appointment["id"], "no-show")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "no_show"
@@ -454,7 +505,7 @@ async def test_a_booked_appointment_can_be_marked_no_show(client, as_role):
 _PATHS = {
     "booked": [],
     "checked_in": ["check-in"],
-    "completed": ["check-in", "complete"],
+    "completed": ["check-in", "sign"],
     "cancelled": ["cancel"],
     "no_show": ["no-show"],
 }
@@ -463,33 +514,35 @@ _PATHS = {
 @pytest.mark.parametrize(
     ("state", "action"),
     [
-        ("booked", "complete"),
         ("checked_in", "check-in"),
         ("checked_in", "no-show"),
         ("completed", "cancel"),
         ("completed", "check-in"),
         ("completed", "no-show"),
-        ("completed", "complete"),
         ("cancelled", "check-in"),
         ("cancelled", "cancel"),
         ("cancelled", "no-show"),
-        ("cancelled", "complete"),
         ("no_show", "check-in"),
         ("no_show", "cancel"),
-        ("no_show", "complete"),
     ],
 )
 async def test_a_transition_the_status_machine_forbids_returns_409_invalid_transition(
-    client, as_role, state, action
+    client, app, as_role, state, action
 ):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    # A visit is checked in on its day (today), marked a no-show after its start (yesterday).
+    await move_into_the_past(app, appointment["id"], 2 if state == "no_show" else 1)
 
     def who(step: str) -> dict:
         return c.doctor_headers if step == "complete" else c.nurse
 
     for step in _PATHS[state]:
-        response = await act(client, who(step), appointment["id"], step)
+        if step == "sign":
+            current = await _get(client, c.nurse, appointment["id"])
+            response = await sign_visit(client, c.doctor_headers, current)
+        else:
+            response = await act(client, who(step), appointment["id"], step)
         assert response.status_code == 200, (step, response.text)
     assert (await _get(client, c.nurse, appointment["id"]))["status"] == state
 
@@ -500,10 +553,11 @@ async def test_a_transition_the_status_machine_forbids_returns_409_invalid_trans
 
 
 async def test_only_the_appointments_own_doctor_completes_it_403_not_your_appointment(
-    client, as_role
+    client, app, as_role
 ):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 1)  # the visit's day
     assert (await act(client, c.nurse, appointment["id"], "check-in")).status_code == 200
     colleague = await doctor_headers(client, await new_doctor(client, c.admin))
     response = await act(client, colleague, appointment["id"], "complete")
@@ -511,9 +565,10 @@ async def test_only_the_appointments_own_doctor_completes_it_403_not_your_appoin
     assert (await _get(client, c.nurse, appointment["id"]))["status"] == "checked_in"
 
 
-async def test_a_nurse_cannot_complete_an_appointment_403_permission_denied(client, as_role):
+async def test_a_nurse_cannot_complete_an_appointment_403_permission_denied(client, app, as_role):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, appointment["id"], 1)  # the visit's day
     assert (await act(client, c.nurse, appointment["id"], "check-in")).status_code == 200
     for headers in (c.nurse, c.receptionist, c.admin):
         response = await act(client, headers, appointment["id"], "complete")
@@ -521,12 +576,14 @@ async def test_a_nurse_cannot_complete_an_appointment_403_permission_denied(clie
     assert (await _get(client, c.nurse, appointment["id"]))["status"] == "checked_in"
 
 
-async def test_a_doctor_checks_in_their_own_patient_but_not_another_doctors(client, as_role):
+async def test_a_doctor_checks_in_their_own_patient_but_not_another_doctors(client, app, as_role):
     c = await _clinic(client, as_role)
     mine = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
     colleague = await new_doctor(client, c.admin)
     other_patient = await new_patient(client, c.receptionist)
     theirs = await book(client, c.receptionist, other_patient["id"], at(1, 9), colleague["id"])
+    for visit in (mine, theirs):  # their day has come
+        await move_into_the_past(app, visit["id"], 1)
     for action in ("check-in", "no-show"):
         refused = await act(client, c.doctor_headers, theirs["id"], action)
         assert refused.status_code == 403 and code(refused) == "not_your_appointment", action
@@ -555,15 +612,19 @@ async def test_a_cancelled_slot_is_free_again_and_can_be_booked(client, as_role)
     assert again["status"] == "booked"
 
 
-async def test_a_no_show_slot_is_free_again(client, as_role):
+async def test_a_no_show_slot_is_free_again(client, app, as_role):
     c = await _clinic(client, as_role)
     appointment = await book(client, c.receptionist, c.patient["id"], at(1, 9), c.doctor["id"])
+    # A no-show is recorded only after the start: the visit was yesterday's.
+    await move_into_the_past(app, appointment["id"], 2)
     assert (await act(client, c.nurse, appointment["id"], "no-show")).status_code == 200
-    assert at(1, 9) in slot_starts(
-        await slots(client, c.receptionist, c.doctor["id"], local_day(1))
-    )
+    # The time it held is free: another visit of the doctor may lie there (the database's
+    # overlap rule counts only active appointments).
     other = await new_patient(client, c.receptionist)
-    await book(client, c.receptionist, other["id"], at(1, 9), c.doctor["id"])
+    second = await book(client, c.receptionist, other["id"], at(1, 9), c.doctor["id"])
+    await move_into_the_past(app, second["id"], 2)
+    moved = await _get(client, c.receptionist, second["id"])
+    assert parse(moved["start"]) == parse(appointment["start"]) - timedelta(days=2)
 
 
 async def test_a_patient_cancels_their_own_appointment_but_not_someone_elses(client, as_role):

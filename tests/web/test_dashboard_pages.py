@@ -21,7 +21,7 @@ HEADINGS = {
     "billing": "Billing dashboard",
     "patient": "Patient dashboard",
 }
-CLINIC = ["Patients", "Appointments", "Doctors", "Departments"]
+CLINIC = ["Patients", "Appointments", "Calendar", "Doctors", "Departments"]
 DIRECTORY = ["Doctors", "Departments"]
 ORDERS = ["Lab orders", "Imaging orders"]
 MENUS = {

@@ -105,7 +105,7 @@ async def test_an_admin_creates_a_department_and_a_taken_name_is_refused_beside_
     duplicate = await submit(
         client, "/departments", name="cardiology", description="", location="Annex", phone=""
     )
-    assert duplicate.status_code == 422
+    assert duplicate.status_code == 200
     assert "already exists" in beside(duplicate.text, "name")
     assert 'value="cardiology"' in duplicate.text and 'value="Annex"' in duplicate.text
 
@@ -116,7 +116,7 @@ async def test_an_admin_renames_and_closes_a_department(client, make_user):
     await _department(client, "Oncology")
     url = f"/departments/{department_id}/edit"
     taken = await submit(client, url, name="Oncology", description="", location="", phone="")
-    assert taken.status_code == 422 and "already exists" in beside(taken.text, "name")
+    assert taken.status_code == 200 and "already exists" in beside(taken.text, "name")
 
     saved = await submit(
         client, url, name="Imaging", description="X-ray, CT, MRI", location="Block D", phone=""
@@ -188,7 +188,7 @@ async def test_mistakes_in_the_new_doctor_form_are_shown_beside_their_fields(cli
     weak = await submit(
         client, "/doctors/new", **{**DOCTOR_FORM, "department_id": "", "password": "password123"}
     )
-    assert weak.status_code == 422
+    assert weak.status_code == 200
     assert beside(weak.text, "department_id") == "This field is required."
     assert "too common" in beside(weak.text, "password")
     assert 'value="Dr. Grace Mensah"' in weak.text and 'value="GMC-7712345"' in weak.text
@@ -199,7 +199,7 @@ async def test_mistakes_in_the_new_doctor_form_are_shown_beside_their_fields(cli
         "/doctors/new",
         **{**DOCTOR_FORM, "username": "other", "department_id": str(department_id)},
     )
-    assert same_licence.status_code == 422
+    assert same_licence.status_code == 200
     assert "licence number" in beside(same_licence.text, "license_number")
     assert f'<option value="{department_id}" selected>' in same_licence.text
     same_username = await submit(
@@ -207,7 +207,7 @@ async def test_mistakes_in_the_new_doctor_form_are_shown_beside_their_fields(cli
         "/doctors/new",
         **{**DOCTOR_FORM, "license_number": "GMC-1", "department_id": str(department_id)},
     )
-    assert same_username.status_code == 422
+    assert same_username.status_code == 200
     assert "already in use" in beside(same_username.text, "username")
 
 
@@ -225,7 +225,7 @@ async def test_an_admin_edits_a_doctor(client, make_user):
     words = text_of((await client.get(f"/doctors/{doctor_id}")).text)
     assert "Neurology" in words and "80.00" in words
     bad = await submit(client, url, **{**form, "department_id": str(other), "email": "nope"})
-    assert bad.status_code == 422 and "e-mail" in beside(bad.text, "email")
+    assert bad.status_code == 200 and "e-mail" in beside(bad.text, "email")
 
 
 async def test_overlapping_blocks_are_refused_and_the_typed_times_kept(client, make_user):
@@ -241,17 +241,17 @@ async def test_overlapping_blocks_are_refused_and_the_typed_times_kept(client, m
         d1_1_start="12:00",
         d1_1_end="15:00",
     )
-    assert overlapping.status_code == 422
+    assert overlapping.status_code == 200
     assert "overlap on Tuesday" in beside(overlapping.text, "day1")
     assert 'name="d1_1_start" value="12:00"' in overlapping.text
     assert 'name="d1_0_end" value="13:00"' in overlapping.text
     assert '<option value="20" selected>' in overlapping.text
 
     backwards = await submit(client, url, slot_minutes="30", d3_0_start="17:00", d3_0_end="08:00")
-    assert backwards.status_code == 422
+    assert backwards.status_code == 200
     assert "must be before the end" in beside(backwards.text, "d3_0")
     half = await submit(client, url, slot_minutes="30", d4_1_start="10:00", d4_1_end="")
-    assert half.status_code == 422
+    assert half.status_code == 200
     assert "both a start and an end" in beside(half.text, "d4_1")
 
     nothing_saved = await client.get(url)
@@ -310,7 +310,7 @@ async def test_leave_on_a_date_removes_that_days_times_from_the_profile(client, 
         end="",
         reason="",
     )
-    assert extra_without_times.status_code == 422
+    assert extra_without_times.status_code == 200
     assert "Extra hours need a start and an end" in text_of(extra_without_times.text)
 
     exception_id = re.search(r"/availability/exceptions/(\d+)/remove", editor.text).group(1)
@@ -400,7 +400,7 @@ async def test_deactivating_a_doctor_lists_the_appointments_to_rebook(client, ma
     url = f"/doctors/{doctor['id']}"
 
     no_reason = await submit(client, url, f"{url}/deactivate", reason="")
-    assert no_reason.status_code == 422
+    assert no_reason.status_code == 200
     assert beside(no_reason.text, "reason") == "This field is required."
 
     done = await submit(client, url, f"{url}/deactivate", reason="Moved to another hospital")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
+from openward.audit.readable import readable
 from openward.core import audit, audit_checkpoints, dates
 from openward.core.actors import Actor
 from openward.core.params import Offset, parse_id
@@ -66,7 +67,7 @@ async def audit_page(
         request,
         "audit/audit.html",
         {
-            "events": events,
+            "events": await readable(db, events),
             "total": total,
             "filters": filters,
             "offset": offset,
@@ -94,7 +95,7 @@ async def audit_verify(request: Request, actor: Auditor, db: DB):
         request,
         "audit/audit.html",
         {
-            "events": events,
+            "events": await readable(db, events),
             "total": total,
             "filters": {},
             "offset": 0,

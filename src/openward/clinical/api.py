@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
 
 from openward.clinical import (
     allergies,
@@ -15,12 +16,13 @@ from openward.clinical import (
     icd10,
     problems,
     schemas,
+    visit_history,
     vital_signs,
 )
 from openward.core.actors import Actor
 from openward.core.params import BreakGlassReason, Offset, RowId
 from openward.identity import service as identity_service
-from openward.identity.access import DB, require
+from openward.identity.access import DB, require, settings_of
 
 router = APIRouter(prefix="/api/v1", tags=["clinical"])
 
@@ -29,6 +31,7 @@ ChartReader = Annotated[Actor, require("chart:read")]
 EncounterWriter = Annotated[Actor, require("encounters:write")]
 VitalsWriter = Annotated[Actor, require("vitals:write")]
 ChartWriter = Annotated[Actor, require("chart:write")]
+HistoryReader = Annotated[Actor, require("history:read")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -210,7 +213,11 @@ async def add_allergy(
     allergy = await allergies.add_allergy(
         db, actor, patient_id, data, break_glass_reason=x_break_glass_reason
     )
-    names = await identity_service.full_names(db, [allergy.recorded_by])
+    return await _allergy_out(db, allergy)
+
+
+async def _allergy_out(db, allergy) -> schemas.AllergyOut:
+    names = await identity_service.full_names(db, allergies.people_of([allergy], None))
     return allergies.present_allergies([allergy], names)[0]
 
 
@@ -222,23 +229,33 @@ async def list_allergies(
     status: schemas.AllergyStatus | None = None,
     x_break_glass_reason: BreakGlassReason = None,
 ):
-    items = await allergies.list_allergies(
+    return await allergies.list_allergies(
         db, actor, patient_id, status=status, break_glass_reason=x_break_glass_reason
     )
-    return {"items": items, "total": len(items)}
+
+
+@router.post(
+    "/patients/{patient_id}/allergies/none-known",
+    response_model=schemas.AllergyList,
+    summary="Record that the patient was asked and knows of no allergies (who and when)",
+    responses={409: {"description": "`allergies_recorded`: an allergy is active"}},
+)
+async def record_no_known_allergies(patient_id: RowId, actor: ChartWriter, db: DB):
+    await allergies.record_no_known_allergies(db, actor, patient_id)
+    return await allergies.list_allergies(db, actor, patient_id)
 
 
 @router.patch(
     "/allergies/{allergy_id}",
     response_model=schemas.AllergyOut,
-    summary="Change severity, reaction or status (allergies are never deleted)",
+    summary="Change severity, reaction or status, or confirm an entry told at registration "
+    "(allergies are never deleted)",
 )
 async def update_allergy(
     allergy_id: RowId, data: schemas.AllergyUpdate, actor: ChartWriter, db: DB
 ):
     allergy = await allergies.update_allergy(db, actor, allergy_id, data)
-    names = await identity_service.full_names(db, [allergy.recorded_by])
-    return allergies.present_allergies([allergy], names)[0]
+    return await _allergy_out(db, allergy)
 
 
 # ---------------------------------------------------------------- problems and history
@@ -332,3 +349,55 @@ async def update_care_plan(
 ):
     plan = await care_plans.update_care_plan(db, actor, plan_id, data)
     return (await care_plans.present_care_plans(db, [plan]))[0]
+
+
+# ---------------------------------------------------------------- visit history
+
+
+@router.get(
+    "/patients/{patient_id}/history",
+    response_model=schemas.PatientHistory,
+    summary="Appointments with their encounters (the visit's record), newest first",
+)
+async def history(
+    patient_id: RowId,
+    request: Request,
+    actor: HistoryReader,
+    db: DB,
+    x_break_glass_reason: BreakGlassReason = None,
+):
+    return await visit_history.history(
+        db,
+        actor,
+        patient_id,
+        zone=settings_of(request).zone,
+        break_glass_reason=x_break_glass_reason,
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/treatments.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The history as CSV"}},
+    summary="Download the visit history (with each visit's encounter) as CSV",
+)
+async def history_csv(
+    patient_id: RowId,
+    request: Request,
+    actor: HistoryReader,
+    db: DB,
+    x_break_glass_reason: BreakGlassReason = None,
+):
+    record = await visit_history.history(
+        db,
+        actor,
+        patient_id,
+        zone=settings_of(request).zone,
+        break_glass_reason=x_break_glass_reason,
+    )
+    filename = f"treatments-{record.patient['mrn']}.csv"
+    return Response(
+        visit_history.history_csv(record),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

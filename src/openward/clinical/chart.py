@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.clinical import schemas
 from openward.clinical import vitals as vital_rules
-from openward.clinical.allergies import SEVERE, allergies_of, present_allergies
+from openward.clinical.allergies import (
+    SEVERE,
+    allergies_of,
+    assessment_of,
+    people_of,
+    present_allergies,
+    present_assessment,
+)
 from openward.clinical.care_plans import care_plans_of, present_care_plans
 from openward.clinical.encounters import encounter_scope, present_encounters
 from openward.clinical.models import Encounter
@@ -46,6 +53,7 @@ class Chart:
 
     patient: Patient
     allergies: list[schemas.AllergyOut]
+    allergy_assessment: schemas.AllergyAssessmentOut
     problems: list[schemas.ProblemOut]
     medications: list[Any]
     vitals: list[schemas.VitalsOut]
@@ -134,6 +142,7 @@ async def chart(
     """The whole chart of a patient for the actor (patients: their own, drafts hidden)."""
     patient = await checked_patient(db, actor, patient_id, break_glass_reason)
     allergy_rows = await allergies_of(db, patient.id)
+    assessment = await assessment_of(db, patient.id)
     problem_rows = await problems_of(db, patient.id)
     vitals_rows, _ = await vitals_of(db, patient.id, limit=CHART_VITALS)
     encounter_rows = list(
@@ -146,7 +155,7 @@ async def chart(
     plan_rows = await care_plans_of(db, patient.id)
     names = await identity_service.full_names(
         db,
-        [a.recorded_by for a in allergy_rows]
+        people_of(allergy_rows, assessment)
         + [p.recorded_by for p in problem_rows]
         + [v.recorded_by for v in vitals_rows],
     )
@@ -171,11 +180,31 @@ async def chart(
     return Chart(
         patient=patient,
         allergies=allergies,
+        allergy_assessment=present_assessment(allergy_rows, assessment, names),
         problems=present_problems(problem_rows, names),
         medications=[m for f in domains.extensions(MEDICATIONS) for m in await f(db, patient.id)],
         vitals=vitals,
         encounters=encounters,
         care_plans=await present_care_plans(db, plan_rows),
         timeline=timeline,
-        severe_allergy=any(a.status == "active" and a.severity in SEVERE for a in allergies),
+        severe_allergy=any(
+            a.status == "active" and a.severity in (*SEVERE, "unknown") for a in allergies
+        ),
+    )
+
+
+@dataclass
+class EncounterContext:
+    """What the doctor sees beside the encounter form: current medications and problems."""
+
+    medications: list[Any]
+    problems: list[Any]
+
+
+async def encounter_context(db: AsyncSession, patient_id: int) -> EncounterContext:
+    """For a patient whose encounter page was already opened (access checked, audited)."""
+    problem_rows = [p for p in await problems_of(db, patient_id, "problem") if p.status == "active"]
+    return EncounterContext(
+        medications=[m for f in domains.extensions(MEDICATIONS) for m in await f(db, patient_id)],
+        problems=problem_rows,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openward.clinical import icd10, schemas
 from openward.clinical.errors import (
     AppointmentMismatch,
+    DiagnosisRequired,
     DuplicateDiagnosis,
     EncounterExists,
     EncounterNotFound,
@@ -147,6 +148,8 @@ async def present_encounters(
                 assessment=e.assessment,
                 plan=e.plan,
                 next_visit_date=e.next_visit_date,
+                origin=e.origin,  # type: ignore[arg-type]
+                prescription_note=e.prescription_note,
                 diagnoses=[
                     schemas.DiagnosisOut(
                         code=d.code, description=d.description, primary=d.is_primary
@@ -386,7 +389,9 @@ async def update_encounter(
 
 
 async def sign_encounter(db: AsyncSession, actor: Actor, encounter_id: int) -> Encounter:
-    """The author signs the draft: from now on it is only amended."""
+    """The author signs the draft: from now on it is only amended. The encounter of an
+    appointment is the visit's record: it needs a coded diagnosis, and signing it completes
+    the (checked-in) visit in the same transaction."""
     encounter = await _get_encounter(db, encounter_id)
     await checked_patient(db, actor, encounter.patient_id)
     if encounter.status != "draft":
@@ -396,6 +401,15 @@ async def sign_encounter(db: AsyncSession, actor: Actor, encounter_id: int) -> E
         )
     if encounter.author_id != actor.id:
         raise NotEncounterAuthor()
+    if encounter.appointment_id is not None:
+        coded = await db.scalar(
+            select(func.count(EncounterDiagnosis.id)).where(
+                EncounterDiagnosis.encounter_id == encounter.id
+            )
+        )
+        if not coded:
+            raise DiagnosisRequired(field="diagnoses")
+        await scheduling_service.complete_signed_visit(db, actor, encounter.appointment_id)
     encounter.status = "signed"
     encounter.signed_at = utcnow()
     encounter.signed_by = actor.id

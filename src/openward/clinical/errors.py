@@ -88,3 +88,13 @@ class CarePlanNotFound(NotFound):
 class UnknownStaff(ValidationFailed):
     code = "unknown_staff"
     title = "The responsible person must be an active staff member"
+
+
+class DiagnosisRequired(ValidationFailed):
+    code = "diagnosis_required"
+    title = "A visit's encounter needs at least one ICD-10 diagnosis before it is signed"
+
+
+class NoKnownAllergiesConflict(Conflict):
+    code = "allergies_recorded"
+    title = "The patient has active allergies: 'no known allergies' cannot be recorded"

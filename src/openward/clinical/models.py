@@ -28,6 +28,7 @@ class Encounter(Base):
     __tablename__ = "encounters"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'signed')", name="status"),
+        CheckConstraint("origin IN ('recorded', 'migrated')", name="origin"),
         # One encounter per appointment (an admission may have several: appointment is null).
         Index("uq_encounters_appointment_id", "appointment_id", unique=True),
     )
@@ -44,6 +45,11 @@ class Encounter(Base):
     assessment: Mapped[str | None] = mapped_column(Text)
     plan: Mapped[str | None] = mapped_column(Text)
     next_visit_date: Mapped[date | None] = mapped_column(Date)
+    # 'migrated': a free-text treatment record from before encounters (migration 0011),
+    # its text kept verbatim; a free-text prescription is a note, never a medication order.
+    origin: Mapped[str] = mapped_column(String(16), default="recorded", server_default="recorded")
+    prescription_note: Mapped[str | None] = mapped_column(Text)
+    legacy_treatment_id: Mapped[int | None] = mapped_column(Integer)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -105,12 +111,18 @@ class VitalSigns(Base):
 
 
 class Allergy(Base):
+    """The one allergy list: every check, page, export and PDF reads it. Entries typed at
+    registration are `unconfirmed` until a clinician confirms them."""
+
     __tablename__ = "allergies"
     __table_args__ = (
         CheckConstraint(
-            "severity IN ('mild', 'moderate', 'severe', 'life_threatening')", name="severity"
+            "severity IN ('unknown', 'mild', 'moderate', 'severe', 'life_threatening')",
+            name="severity",
         ),
         CheckConstraint("status IN ('active', 'inactive', 'resolved', 'refuted')", name="status"),
+        CheckConstraint("verification IN ('confirmed', 'unconfirmed')", name="verification"),
+        CheckConstraint("source IN ('chart', 'registration')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,9 +131,30 @@ class Allergy(Base):
     reaction: Mapped[str | None] = mapped_column(String(500))
     severity: Mapped[str] = mapped_column(String(20), default="moderate")
     status: Mapped[str] = mapped_column(String(20), default="active")
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    verification: Mapped[str] = mapped_column(
+        String(16), default="confirmed", server_default="confirmed"
+    )
+    source: Mapped[str] = mapped_column(String(16), default="chart", server_default="chart")
+    # The free text an entry came from (a registration summary before migration 0011).
+    source_text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AllergyAssessment(Base):
+    """Whether the patient was asked: "no known allergies" with who and when. No row (and no
+    active allergy) means not yet recorded."""
+
+    __tablename__ = "allergy_assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    no_known_allergies: Mapped[bool] = mapped_column(Boolean)
+    assessed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Problem(Base):

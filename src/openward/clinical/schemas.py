@@ -12,15 +12,18 @@ from openward.clinical.vitals import PLAUSIBLE
 from openward.core.dates import Day, Moment
 from openward.core.params import MAX_ID
 from openward.core.schemas import InputModel
+from openward.scheduling.schemas import AppointmentOut
 
 EncounterStatus = Literal["draft", "signed"]
-Severity = Literal["mild", "moderate", "severe", "life_threatening"]
+Severity = Literal["unknown", "mild", "moderate", "severe", "life_threatening"]
+Verification = Literal["confirmed", "unconfirmed"]
+AllergySource = Literal["chart", "registration"]
 AllergyStatus = Literal["active", "inactive", "resolved", "refuted"]
 ProblemKind = Literal["problem", "history"]
 ProblemStatus = Literal["active", "resolved", "inactive"]
 CarePlanStatus = Literal["draft", "active", "on_hold", "completed", "cancelled"]
 
-SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
+SEVERITIES = ("unknown", "mild", "moderate", "severe", "life_threatening")
 ALLERGY_STATUSES = ("active", "inactive", "resolved", "refuted")
 PROBLEM_STATUSES = ("active", "resolved", "inactive")
 CARE_PLAN_STATUSES = ("draft", "active", "on_hold", "completed", "cancelled")
@@ -107,6 +110,8 @@ class EncounterOut(BaseModel):
     assessment: str | None
     plan: str | None
     next_visit_date: date | None
+    origin: Literal["recorded", "migrated"] = "recorded"
+    prescription_note: str | None = None
     diagnoses: list[DiagnosisOut]
     amendments: list[AmendmentOut]
     signed_at: datetime | None
@@ -194,6 +199,9 @@ class AllergyUpdate(InputModel):
     reaction: str | None = Field(default=None, max_length=500)
     severity: Severity | None = None
     status: AllergyStatus | None = None
+    verification: Literal["confirmed"] | None = Field(
+        default=None, description="A clinician confirms an entry told at registration"
+    )
 
 
 class AllergyOut(BaseModel):
@@ -203,15 +211,38 @@ class AllergyOut(BaseModel):
     reaction: str | None
     severity: Severity
     status: AllergyStatus
-    recorded_by: int
+    verification: Verification
+    source: AllergySource
+    source_text: str | None = Field(
+        default=None, description="The free text the entry came from (older registrations)"
+    )
+    recorded_by: int | None
     recorded_by_name: str
+    verified_by_name: str | None = None
+    verified_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+AllergyState = Literal["recorded", "no_known_allergies", "not_recorded"]
+
+
+class AllergyAssessmentOut(BaseModel):
+    """Whether the patient was asked: 'no_known_allergies' says by whom and when;
+    'not_recorded' means nobody has asked yet."""
+
+    state: AllergyState
+    no_known_allergies: bool
+    assessed_by_name: str | None = None
+    assessed_at: datetime | None = None
 
 
 class AllergyList(BaseModel):
     items: list[AllergyOut]
     total: int
+    state: AllergyState
+    no_known_allergies: bool
+    assessment: AllergyAssessmentOut
 
 
 # ---------------------------------------------------------------- problems and history
@@ -295,3 +326,40 @@ class CarePlanOut(BaseModel):
 class CarePlanList(BaseModel):
     items: list[CarePlanOut]
     total: int
+
+
+# ---------------------------------------------------------------- visit history
+
+
+class VisitRecord(BaseModel):
+    """What was found and done at a visit: its encounter."""
+
+    encounter_id: int
+    status: EncounterStatus
+    origin: Literal["recorded", "migrated"] = Field(
+        description="'migrated': a free-text treatment record from before encounters"
+    )
+    diagnoses: list[DiagnosisOut]
+    assessment: str | None
+    plan: str | None
+    prescriptions: list[str] = Field(description="Prescriptions written from this encounter")
+    prescription_note: str | None = Field(
+        default=None,
+        description="A free-text prescription written before prescribing went through the "
+        "pharmacy (migrated records only): a note, never a medication order",
+    )
+    next_visit_date: date | None
+    signed_at: datetime | None
+    signed_by_name: str | None
+
+
+class HistoryItem(AppointmentOut):
+    encounter: VisitRecord | None
+
+
+class PatientHistory(BaseModel):
+    patient: dict
+    items: list[HistoryItem]
+    total: int
+    # True when the reader may see the visits but not their clinical record (front desk).
+    treatments_withheld: bool = False

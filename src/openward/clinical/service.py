@@ -8,13 +8,14 @@ only themselves)."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openward.clinical.models import Allergy, Encounter, VitalSigns
+from openward.clinical import visit_history
+from openward.clinical.models import Allergy, Encounter, EncounterDiagnosis, VitalSigns
 from openward.core.actors import Actor
 from openward.db import utcnow
 from openward.patients import service as patients_service
@@ -38,6 +39,29 @@ async def active_allergies(db: AsyncSession, patient_id: int) -> list[tuple[str,
 async def encounter_patient(db: AsyncSession, encounter_id: int) -> int | None:
     """The patient an encounter belongs to (None when there is no such encounter)."""
     return await db.scalar(select(Encounter.patient_id).where(Encounter.id == encounter_id))
+
+
+async def signed_visits(db: AsyncSession) -> list[tuple[int, int, int, str, datetime]]:
+    """(encounter, patient, author, primary ICD-10 code, signed at) of every signed visit
+    encounter written here (not migrated): the pharmacy's demo prescribes from them."""
+    rows = await db.execute(
+        select(
+            Encounter.id,
+            Encounter.patient_id,
+            Encounter.author_id,
+            EncounterDiagnosis.code,
+            Encounter.signed_at,
+        )
+        .join(EncounterDiagnosis, EncounterDiagnosis.encounter_id == Encounter.id)
+        .where(
+            Encounter.status == "signed",
+            Encounter.origin == "recorded",
+            Encounter.appointment_id.is_not(None),
+            EncounterDiagnosis.is_primary,
+        )
+        .order_by(Encounter.signed_at, Encounter.id)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 async def encounter_for_appointment(db: AsyncSession, appointment_id: int) -> int | None:
@@ -100,3 +124,21 @@ async def dashboard_figures(
             "flagged_vitals_today": int(await db.scalar(flagged) or 0),
         }
     return {}
+
+
+async def history(
+    db: AsyncSession,
+    actor: Actor,
+    patient_id: int,
+    *,
+    zone: tzinfo,
+    break_glass_reason: str | None = None,
+):
+    """A patient's visits with their encounters (`visit_history`), for the dashboards."""
+    return await visit_history.history(
+        db,
+        actor,
+        patient_id,
+        zone=zone,
+        break_glass_reason=break_glass_reason,  # type: ignore[arg-type]
+    )

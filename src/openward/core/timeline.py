@@ -30,3 +30,16 @@ class InboxRow:
     status: str  # resulted, verified, reported...
     flag: str | None  # None, "abnormal" or "critical"
     link: str
+    acknowledged_at: datetime | None = None  # by the ordering doctor
+    acknowledged_by_name: str | None = None
+    acknowledge_url: str | None = None  # the page form that acknowledges it, while it may
+
+    @property
+    def to_acknowledge(self) -> bool:
+        return self.status == "verified" and self.acknowledged_at is None
+
+
+def inbox_order(row: InboxRow) -> tuple[bool, bool, float]:
+    """Critical results not yet acknowledged first, then other critical ones, then newest."""
+    critical = row.flag == "critical"
+    return (not (critical and row.to_acknowledge), not critical, -row.at.timestamp())

@@ -196,12 +196,19 @@ async def _user_out(db, request: Request, user: User) -> schemas.UserOut:
     locked = await identity_service.locked_usernames(db, settings_of(request), [user.username])
     out = schemas.UserOut.model_validate(user)
     out.locked = user.username in locked
+    out.profile_missing = bool(await identity_service.lacking_profile(db, [user]))
     return out
 
 
-@router.post("/users", status_code=201, response_model=schemas.UserOut, summary="Create a user")
-async def create_user(body: schemas.UserCreate, actor: Admin, request: Request, db: DB):
-    user = await identity_service.create_user(db, actor, body)
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=schemas.UserOut,
+    summary="Create a user (a doctor with their profile, in one transaction)",
+    responses={422: {"description": "Invalid fields, or a doctor's profile fields missing"}},
+)
+async def create_user(body: schemas.AccountCreate, actor: Admin, request: Request, db: DB):
+    user = await identity_service.create_account(db, actor, body.account(), body.profile_fields())
     return await _user_out(db, request, user)
 
 
@@ -222,10 +229,12 @@ async def list_users(
     locked = await identity_service.locked_usernames(
         db, settings_of(request), [u.username for u in users]
     )
+    missing = await identity_service.lacking_profile(db, users)
     items = []
     for user in users:
         out = schemas.UserOut.model_validate(user)
         out.locked = user.username in locked
+        out.profile_missing = user.id in missing
         items.append(out)
     return schemas.UserList(items=items, total=total)
 
@@ -235,11 +244,34 @@ async def get_user(user_id: RowId, actor: Admin, request: Request, db: DB):
     return await _user_out(db, request, await identity_service.get_user(db, user_id))
 
 
-@router.patch("/users/{user_id}", response_model=schemas.UserOut, summary="Change a user")
+@router.patch(
+    "/users/{user_id}",
+    response_model=schemas.UserOut,
+    summary="Change a user (made a doctor: with the profile they lack)",
+)
 async def update_user(
-    user_id: RowId, body: schemas.UserUpdate, actor: Admin, request: Request, db: DB
+    user_id: RowId, body: schemas.AccountUpdate, actor: Admin, request: Request, db: DB
 ):
-    user = await identity_service.update_user(db, actor, user_id, body)
+    user = await identity_service.change_account(
+        db, actor, user_id, body.account(), body.profile_fields()
+    )
+    return await _user_out(db, request, user)
+
+
+@router.post(
+    "/users/{user_id}/profile",
+    status_code=201,
+    response_model=schemas.UserOut,
+    summary="Complete the profile an account's role needs (a doctor's, made without one)",
+    responses={
+        409: {"description": "profile_exists, or no_profile_for_role"},
+        422: {"description": "The profile's fields missing or invalid"},
+    },
+)
+async def complete_profile(
+    user_id: RowId, body: schemas.ProfileFieldsIn, actor: Admin, request: Request, db: DB
+):
+    user = await identity_service.complete_profile(db, actor, user_id, body.profile_fields())
     return await _user_out(db, request, user)
 
 
@@ -269,10 +301,19 @@ async def activate_user(user_id: RowId, actor: Admin, request: Request, db: DB):
 @router.post(
     "/users/{user_id}/approve",
     response_model=schemas.UserOut,
-    summary="Approve a self-registered staff account",
+    summary="Approve a self-registered staff account (a doctor's with their profile)",
+    responses={422: {"description": "A doctor's profile fields missing or invalid"}},
 )
-async def approve_user(user_id: RowId, actor: Admin, request: Request, db: DB):
-    return await _user_out(db, request, await identity_service.approve(db, actor, user_id))
+async def approve_user(
+    user_id: RowId,
+    actor: Admin,
+    request: Request,
+    db: DB,
+    body: schemas.ProfileFieldsIn | None = None,
+):
+    fields = body.profile_fields() if body else {}
+    user = await identity_service.approve_account(db, actor, user_id, fields)
+    return await _user_out(db, request, user)
 
 
 @router.post(

@@ -15,7 +15,10 @@ STAFF_ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("doctor", "doctor", "Dr. David Mensah", "doctor@demo.openward.org"),
     ("pharmacist", "pharmacist", "Priya Raman", "pharmacy@demo.openward.org"),
     ("lab_technician", "labtech", "Lars Nilsson", "lab@demo.openward.org"),
+    # A second technician and radiologist: results and reports are verified by a second person.
+    ("lab_technician", "labtech2", "Lena Ortiz", "lab2@demo.openward.org"),
     ("radiologist", "radiologist", "Dr. Rina Sato", "radiology@demo.openward.org"),
+    ("radiologist", "radiologist2", "Dr. Tomas Weber", "radiology2@demo.openward.org"),
     ("billing", "billing", "Bilal Chaudhry", "billing@demo.openward.org"),
 ]
 STEPS = [username for _role, username, _name, _email in STAFF_ACCOUNTS]

@@ -130,6 +130,32 @@ class LastAdmin(Conflict):
     title = "The hospital must keep at least one active administrator"
 
 
+class ProfileFieldsInvalid(ValidationFailed):
+    """The profile an account of this role needs (a doctor's) is missing fields or has bad
+    ones: every such field is named, as a request validation error names them."""
+
+    code = "validation_error"
+    title = "The request has invalid fields"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        names = ", ".join(e["field"] for e in errors)
+        super().__init__(f"Check these fields: {names}.")
+        self.field_errors = errors
+
+    def errors(self) -> list[dict[str, str]]:
+        return self.field_errors
+
+
+class ProfileExists(Conflict):
+    code = "profile_exists"
+    title = "This account already has its profile"
+
+
+class NoProfileForRole(Conflict):
+    code = "no_profile_for_role"
+    title = "Accounts of this role have no profile to complete"
+
+
 __all__ = [
     "AccountDisabled",
     "AccountLocked",
@@ -141,7 +167,10 @@ __all__ = [
     "LastAdmin",
     "MfaCodeInvalid",
     "MfaNotSetUp",
+    "NoProfileForRole",
     "PasswordsDiffer",
+    "ProfileExists",
+    "ProfileFieldsInvalid",
     "RefreshTokenReused",
     "RegistrationRefused",
     "SessionExpired",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from openward.config import ROLES, SELF_SERVICE_STAFF_ROLES
+from openward.core import domains
 from openward.core.schemas import InputModel
 
 # The same names as config.ROLES (a tuple subscript gives one Literal member per role).
@@ -68,6 +69,11 @@ class UserOut(UserBrief):
     created_at: datetime
     last_login_at: datetime | None
     locked: bool = False
+    profile_missing: bool = Field(
+        default=False,
+        description="The role needs a profile this account lacks (a doctor's account made "
+        "before profiles were required): complete it with POST /users/{id}/profile.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -131,6 +137,71 @@ class UserUpdate(_In):
     password: Password | None = Field(default=None, min_length=1, max_length=1024)
 
     _blank = field_validator("email", "phone", mode="before")(_blank_to_none)
+
+
+_PROFILE_FIELDS = (
+    "An account whose role needs a profile takes its fields beside these: a doctor's are "
+    "those of POST /api/v1/doctors (department_id, specialization, license_number, "
+    "qualification, experience_years, consultation_fee); without them the answer is 422 "
+    "naming each missing field. Other roles take no more fields."
+)
+
+
+# Extension point (core.domains.Domain.extends): a function () -> role_profiles.RoleProfile,
+# one per role whose accounts need a profile (staff adds the doctor's). Named here so the
+# API document can list the profile fields; role_profiles says what a RoleProfile holds.
+ROLE_PROFILE = "identity.role_profile"
+
+
+def _document_profile_fields(schema: dict[str, Any]) -> None:
+    """The API document lists each role's profile fields beside the account's (they are
+    read from the installed domains when the document is written) and no others."""
+    for declared in domains.extensions(ROLE_PROFILE):
+        profile = declared()
+        fields = profile.schema.model_json_schema()
+        required = set(fields.get("required", ()))
+        for name, field_schema in fields.get("properties", {}).items():
+            need = "required" if name in required else "optional"
+            schema.setdefault("properties", {}).setdefault(
+                name,
+                {
+                    **field_schema,
+                    "description": f"{profile.label} ({need} for role "
+                    f"{profile.role}; refused for other roles).",
+                },
+            )
+    schema["additionalProperties"] = False
+    schema.setdefault("description", _PROFILE_FIELDS)
+
+
+class _WithProfile:
+    """The fields a higher domain's profile adds (kept aside by `extra="allow"`; the
+    profile's own schema checks them and refuses unknown ones)."""
+
+    def profile_fields(self) -> dict[str, Any]:
+        return dict(getattr(self, "model_extra", None) or {})
+
+
+class AccountCreate(_WithProfile, UserCreate):
+    model_config = ConfigDict(extra="allow", json_schema_extra=_document_profile_fields)
+
+    def account(self) -> UserCreate:
+        return UserCreate(**self.model_dump(exclude=set(self.profile_fields())))
+
+
+class AccountUpdate(_WithProfile, UserUpdate):
+    model_config = ConfigDict(extra="allow", json_schema_extra=_document_profile_fields)
+
+    def account(self) -> UserUpdate:
+        return UserUpdate(**self.model_dump(exclude_unset=True, exclude=set(self.profile_fields())))
+
+
+class ProfileFieldsIn(_WithProfile, _In):
+    """The profile's fields alone: approving a self-registered doctor, or completing the
+    profile of a doctor's account made without one (the fields of POST /api/v1/doctors:
+    department_id, specialization, license_number, ...). Other roles take none."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_document_profile_fields)
 
 
 class DeactivateIn(_In):

@@ -24,6 +24,7 @@ CatalogueReader = Annotated[Actor, require("lab:catalogue")]
 Orderer = Annotated[Actor, require("lab:order")]
 Reader = Annotated[Actor, require("lab:read")]
 Lab = Annotated[Actor, require("lab:process")]
+Acknowledger = Annotated[Actor, require("lab:acknowledge")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -117,11 +118,30 @@ async def enter_results(order_id: RowId, data: schemas.ResultsIn, actor: Lab, db
 @router.post(
     "/lab/orders/{order_id}/verify",
     response_model=schemas.LabOrderOut,
-    summary="Release the results to the doctor and the patient (resulted -> verified)",
+    summary="Release the results to the doctor, and to the patient once acknowledged or after "
+    "the release delay (resulted -> verified); 409 second_person_required for whoever "
+    "entered them",
 )
-async def verify(order_id: RowId, actor: Lab, db: DB):
-    await lab_workflow.verify(db, actor, order_id)
+async def verify(order_id: RowId, request: Request, actor: Lab, db: DB):
+    settings = settings_of(request)
+    await lab_workflow.verify(
+        db,
+        actor,
+        order_id,
+        release_hours=settings.result_release_hours,
+        allow_self_verification=settings.allow_self_verification,
+    )
     return await lab_results.detail(db, actor, order_id)
+
+
+@router.post(
+    "/lab/orders/{order_id}/acknowledge",
+    response_model=schemas.AcknowledgementOut,
+    summary="The ordering doctor has seen the verified results (they reach the patient now)",
+)
+async def acknowledge(order_id: RowId, actor: Acknowledger, db: DB):
+    order = await lab_workflow.acknowledge(db, actor, order_id)
+    return await lab_results.acknowledgement(db, order)
 
 
 @router.post(

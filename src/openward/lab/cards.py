@@ -33,7 +33,11 @@ async def cards(db: AsyncSession, settings: Settings, actor: Actor) -> Sequence[
                 rank=20,
             ),
             Card(
-                "pending_lab", "Lab orders in progress", f["pending_orders"], "/lab/orders", rank=30
+                "pending_lab",
+                "Lab orders in progress",
+                f["pending_orders"],
+                "/lab/orders?status=open",
+                rank=30,
             ),
         ]
     if actor.role == "lab_technician":
@@ -45,7 +49,9 @@ async def _technician(db: AsyncSession, settings: Settings, actor: Actor) -> lis
     f = await lab_service.dashboard_figures(db, actor, zone=settings.zone)
     worklist = "/lab/worklist"
     return [
-        Card("stat", "STAT orders pending", f["stat_pending"], worklist, "danger"),
+        Card(
+            "stat", "STAT orders pending", f["stat_pending"], f"{worklist}?priority=stat", "danger"
+        ),
         Card("to_collect", "Specimens to collect", f["ordered"], f"{worklist}?status=ordered"),
         Card("collected", "Collected, not started", f["collected"], f"{worklist}?status=collected"),
         Card("in_progress", "In progress", f["in_progress"], f"{worklist}?status=in_progress"),
@@ -56,5 +62,11 @@ async def _technician(db: AsyncSession, settings: Settings, actor: Actor) -> lis
             f"{worklist}?status=resulted",
             "warning",
         ),
-        Card("critical_today", "Critical values today", f["critical_today"], None, "danger"),
+        Card(
+            "critical_today",
+            "Critical values today",
+            f["critical_today"],
+            "/lab/critical-values",
+            "danger",
+        ),
     ]

@@ -51,6 +51,9 @@ NORMAL_BMP = {
 STEP_HOURS = {"ordered": 0, "collected": 1, "in_progress": 2, "resulted": 4, "verified": 6}
 
 
+ACKNOWLEDGED_AFTER = timedelta(hours=3)  # the doctor reads verified results that afternoon
+
+
 def _start(day: date, now: datetime, zone: ZoneInfo, upto: str, minutes: int = 0) -> datetime:
     """When an order taken as far as `upto` was placed: at 08:00 (plus `minutes`) on `day` in
     the hospital's zone, or, when its last step would not have come by `now` (today's
@@ -64,7 +67,7 @@ def _start(day: date, now: datetime, zone: ZoneInfo, upto: str, minutes: int = 0
 async def _order(
     db: AsyncSession,
     actor: Actor,
-    lab: Actor,
+    lab: tuple[Actor, Actor],
     patient_id: int,
     tests: list[str],
     *,
@@ -73,9 +76,14 @@ async def _order(
     values: dict[str, str] | None = None,
     priority: str = "routine",
     notes: str | None = None,
+    release_hours: int = 72,
+    acknowledge_after: timedelta | None = None,
 ) -> LabOrder:
     """One order placed at `start`, taken as far as `upto` (ordered ... verified) at the
-    hours of STEP_HOURS after it."""
+    hours of STEP_HOURS after it: the first technician enters the results, the second
+    verifies them. Verified results older than the release delay have reached the patient;
+    most are acknowledged by the doctor a few hours after verification."""
+    technician, verifier = lab
 
     def at(step: str) -> datetime:
         return start + timedelta(hours=STEP_HOURS[step])
@@ -90,19 +98,25 @@ async def _order(
     )
     if upto == "ordered":
         return order
-    await lab_workflow.collect(db, lab, order.id, now=at("collected"))
+    await lab_workflow.collect(db, technician, order.id, now=at("collected"))
     if upto == "collected":
         return order
-    await lab_workflow.start(db, lab, order.id, now=at("in_progress"))
+    await lab_workflow.start(db, technician, order.id, now=at("in_progress"))
     if upto == "in_progress":
         return order
     entries = [
         schemas.ResultEntry(analyte_code=code, value=value)
         for code, value in (values or {}).items()
     ]
-    await lab_workflow.enter_results(db, lab, order.id, entries, now=at("resulted"))
+    await lab_workflow.enter_results(db, technician, order.id, entries, now=at("resulted"))
     if upto == "verified":
-        await lab_workflow.verify(db, lab, order.id, now=at("verified"))
+        await lab_workflow.verify(
+            db, verifier, order.id, release_hours=release_hours, now=at("verified")
+        )
+        if acknowledge_after is not None:
+            await lab_workflow.acknowledge(
+                db, actor, order.id, now=at("verified") + acknowledge_after
+            )
     return order
 
 
@@ -110,7 +124,7 @@ def _cbc(rng: random.Random) -> dict[str, str]:
     return {k: v for k, v in NORMAL_CBC.items()} | {"PLT": str(rng.randrange(180, 380))}
 
 
-async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
+async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo, release_hours: int = 72) -> int:
     """The catalogue, then a few orders in every status for the demo patients, ordered by
     the demo doctor (Paula, the "patient" login, has months of HbA1c and lipids). Runs once:
     skipped when any lab order exists. Returns how many orders were made. Every step lies
@@ -120,10 +134,14 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
         return 0
     doctor_user = await identity_service.find_by_username(db, "doctor")
     lab_user = await identity_service.find_by_username(db, "labtech")
-    if doctor_user is None or lab_user is None:
+    second_user = await identity_service.find_by_username(db, "labtech2")
+    if doctor_user is None or lab_user is None or second_user is None:
         return 0
     doctor = Actor(id=doctor_user.id, username=doctor_user.username, role="doctor", via="demo")
-    lab = Actor(id=lab_user.id, username=lab_user.username, role="lab_technician", via="demo")
+    lab = (
+        Actor(id=lab_user.id, username=lab_user.username, role="lab_technician", via="demo"),
+        Actor(id=second_user.id, username=second_user.username, role="lab_technician", via="demo"),
+    )
     system = Actor.system("demo")
     paula, _ = await patients_service.search(db, system, "Paula Fischer", limit=1)
     others, _ = await patients_service.search(db, system, "", limit=12)
@@ -146,6 +164,8 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
             upto="verified",
             values=hba1c,
             notes="Type 2 diabetes: three-monthly review.",
+            release_hours=release_hours,
+            acknowledge_after=ACKNOWLEDGED_AFTER,
         )
         await _order(
             db,
@@ -156,6 +176,8 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
             start=_start(day, now, zone, "verified", minutes=2),
             upto="verified",
             values=lipids,
+            release_hours=release_hours,
+            acknowledge_after=ACKNOWLEDGED_AFTER,
         )
         made += 2
     await _order(
@@ -167,6 +189,8 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
         start=_start(today - timedelta(days=30), now, zone, "verified", minutes=4),
         upto="verified",
         values=NORMAL_CBC | NORMAL_BMP,
+        release_hours=release_hours,
+        acknowledge_after=ACKNOWLEDGED_AFTER,
     )
     await _order(
         db,
@@ -229,6 +253,9 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
             values=values,
             priority=priority,
             notes=notes,
+            release_hours=release_hours,
+            # The urine test waits in the doctor's "Results to acknowledge".
+            acknowledge_after=None if tests == ["UA"] else ACKNOWLEDGED_AFTER,
         )
         made += 1
     return made

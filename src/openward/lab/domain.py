@@ -7,13 +7,15 @@ from openward.clinical.chart import TIMELINE
 from openward.config import ROLES
 from openward.core.domains import DemoRun, Domain, Link
 from openward.lab import api, cards, chart, demo, models, pages, reactions
-from openward.lab.events import CriticalResult, ResultReady
+from openward.lab.events import CriticalResult, ResultAcknowledged, ResultReady
 from openward.lab.starter_catalogue import seed_catalogue
 
 
 async def _demo(run: DemoRun) -> None:
     run.progress("laboratory")
-    await demo.seed(run.db, now=run.now, zone=run.zone)
+    await demo.seed(
+        run.db, now=run.now, zone=run.zone, release_hours=run.settings.result_release_hours
+    )
 
 
 domain = Domain(
@@ -31,10 +33,12 @@ domain = Domain(
         "lab:order": ("receptionist", "nurse", "doctor"),
         "lab:process": ("lab_technician",),
         "lab:read": ("receptionist", "nurse", "doctor", "lab_technician", "patient"),
+        "lab:acknowledge": ("doctor",),
     },
     subscribers=[
         (CriticalResult, reactions.critical_result),
         (ResultReady, reactions.lab_result_ready),
+        (ResultAcknowledged, reactions.lab_result_acknowledged),
     ],
     dashboard_cards=[cards.cards],
     extends=[(TIMELINE, chart.timeline)],

@@ -48,3 +48,18 @@ class NotVerified(Conflict):
 class NotYourLabOrder(PermissionDenied):
     code = "not_your_lab_order"
     title = "This lab order is not yours to see or change"
+
+
+class SecondPersonRequired(Conflict):
+    code = "second_person_required"
+    title = "Results are verified by someone other than the person who entered them"
+
+
+class NotOrderingDoctor(PermissionDenied):
+    code = "not_ordering_doctor"
+    title = "Only the doctor responsible for the order acknowledges its results"
+
+
+class NotYetFinal(Conflict):
+    code = "not_final"
+    title = "Results are acknowledged once they are verified"

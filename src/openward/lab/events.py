@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from openward.core.events import Event
 
@@ -29,3 +30,14 @@ class ResultReady(Event):
     doctor_user_id: int | None
     tests: tuple[str, ...]  # test names
     abnormal: bool
+    released_at: datetime | None = None  # when the patient may read them
+
+
+@dataclass(frozen=True)
+class ResultAcknowledged(Event):
+    """The ordering doctor acknowledged verified results: they reach the patient now."""
+
+    NAME = "lab.result_acknowledged"
+    order_id: int
+    patient_id: int
+    tests: tuple[str, ...]

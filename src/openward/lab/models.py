@@ -84,6 +84,7 @@ class LabOrder(Base):
         ),
         CheckConstraint("priority IN ('routine', 'urgent', 'stat')", name="priority"),
         Index("ix_lab_orders_status_ordered", "status", "ordered_at"),
+        Index("ix_lab_orders_doctor_unacknowledged", "doctor_user_id", "status", "acknowledged_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +108,12 @@ class LabOrder(Base):
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # The ordering doctor has seen the result (the results inbox's "Acknowledge").
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the result reaches the patient: set at verification to the end of the release
+    # delay, brought forward to the acknowledgement.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LabOrderTest(Base):

@@ -98,6 +98,35 @@ def sees_unverified(actor: Actor) -> bool:
     return actor.role == "lab_technician" or actor.via in SYSTEM_VIA
 
 
+def released(order: LabOrder, now: datetime | None = None) -> bool:
+    """Verified results reach the patient once the ordering doctor acknowledged them or the
+    release delay after verification passed (`released_at`, set by `workflow.verify`)."""
+    return (
+        order.status == "verified"
+        and order.released_at is not None
+        and order.released_at <= (now or utcnow())
+    )
+
+
+def results_readable(actor: Actor, order: LabOrder) -> bool:
+    """May this reader see the order's values as final: the lab always, clinicians once
+    verified, the patient once released to them."""
+    if sees_unverified(actor):
+        return True
+    if actor.role == "patient":
+        return released(order)
+    return order.status == "verified"
+
+
+def released_to_patients():
+    """SQL: the order's results have reached the patient (see `released`)."""
+    return (
+        (LabOrder.status == "verified")
+        & LabOrder.released_at.is_not(None)
+        & (LabOrder.released_at <= utcnow())
+    )
+
+
 # ---------------------------------------------------------------- ordering
 
 
@@ -325,7 +354,7 @@ async def summaries(
     clinical = minimum_necessary.sees(actor, minimum_necessary.LAB)
     for o in orders:
         patient = patients[o.patient_id]
-        shown = flags.get(o.id, []) if (o.status == "verified" or sees_unverified(actor)) else []
+        shown = flags.get(o.id, []) if results_readable(actor, o) else []
         if not shown and actor.role == "doctor" and actor.id == o.doctor_user_id:
             shown = [f for f in flags.get(o.id, []) if f in CRITICAL]
         if not clinical:  # the front desk sees the order's status, not how its values came out
@@ -345,6 +374,9 @@ async def summaries(
                 ordered_at=o.ordered_at,
                 collected_at=o.collected_at,
                 verified_at=o.verified_at,
+                acknowledged_at=o.acknowledged_at,
+                acknowledged_by=o.acknowledged_by,
+                released_to_patient=released(o),
                 total_price=prices.get(o.id, Decimal(0)),
                 flag=summary_flag(shown),
             )

@@ -31,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, require("lab:read")]
 Orderer = Annotated[Actor, require("lab:order")]
 Lab = Annotated[Actor, require("lab:process")]
+Acknowledger = Annotated[Actor, require("lab:acknowledge")]
 Patient = Annotated[Actor, require("clinical:self")]
 PAGE = 25
 # The worklist's tabs: what waits for the lab, then what is done.
@@ -72,11 +73,18 @@ async def orders_page(
 ):
     if actor.role == "patient":
         return redirect(request, "/my/results")
+    open_only = status == "open"  # still in the lab: the doctor's "in progress" card
     chosen = _status(status)
     rows, total = await lab_orders.list_orders(
-        db, actor, status=chosen, patient_id=parse_id(patient_id), limit=PAGE, offset=offset
+        db,
+        actor,
+        status=chosen,
+        statuses=lab_workflow.PENDING if open_only else None,
+        patient_id=parse_id(patient_id),
+        limit=PAGE,
+        offset=offset,
     )
-    filters = {"status": chosen or "", "patient_id": patient_id or ""}
+    filters = {"status": "open" if open_only else chosen or "", "patient_id": patient_id or ""}
     return render(
         request,
         "lab/orders.html",
@@ -99,17 +107,22 @@ async def worklist_page(
     actor: Lab,
     db: DB,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    priority: Annotated[str | None, Query(max_length=10)] = None,
     offset: Offset = 0,
 ):
+    """The open orders by step, or the STAT ones still open (?priority=stat)."""
     chosen = _status(status)
+    stat = "stat" if priority == "stat" else None
     rows, total = await lab_orders.list_orders(
         db,
         actor,
         status=chosen,
         statuses=None if chosen else lab_workflow.PENDING,
+        priority=stat,
         limit=PAGE,
         offset=offset,
     )
+    query = {k: v for k, v in {"status": chosen, "priority": stat}.items() if v}
     return render(
         request,
         "lab/orders.html",
@@ -118,13 +131,22 @@ async def worklist_page(
             "total": total,
             "limit": PAGE,
             "offset": offset,
-            "filters": {"status": chosen or ""},
-            "base_query": urlencode({"status": chosen} if chosen else {}),
+            "filters": {"status": chosen or "", "priority": stat or ""},
+            "base_query": urlencode(query),
             "tabs": WORKLIST_TABS,
-            "figures": await lab_service.dashboard_figures(db, actor),
+            "figures": await lab_service.dashboard_figures(
+                db, actor, zone=settings_of(request).zone
+            ),
             "worklist": True,
         },
     )
+
+
+@router.get("/lab/critical-values")
+async def critical_values_page(request: Request, actor: Lab, db: DB):
+    """The critical values entered today (the technician's "Critical values today" card)."""
+    rows = await lab_service.critical_values_today(db, actor, zone=settings_of(request).zone)
+    return render(request, "lab/critical_values.html", {"rows": rows, **_helpers()})
 
 
 # ---------------------------------------------------------------- ordering
@@ -201,7 +223,7 @@ async def new_order_submit(request: Request, actor: Orderer, db: DB):
             flash(request, f"Lab order #{order.id} placed.")
             return redirect(request, f"/lab/orders/{order.id}")
     context = await _order_context(request, db, actor, values, errors)
-    return render(request, "lab/new.html", context, status_code=422)
+    return render(request, "lab/new.html", context)
 
 
 # ---------------------------------------------------------------- one order
@@ -273,13 +295,35 @@ async def start_submit(order_id: RowId, request: Request, actor: Lab, db: DB):
 
 @router.post("/lab/orders/{order_id}/verify")
 async def verify_submit(order_id: RowId, request: Request, actor: Lab, db: DB):
+    settings = settings_of(request)
     return await _act(
         request,
         db,
         order_id,
-        lambda: lab_workflow.verify(db, actor, order_id),
-        "Results verified: the doctor and the patient can read them now.",
+        lambda: lab_workflow.verify(
+            db,
+            actor,
+            order_id,
+            release_hours=settings.result_release_hours,
+            allow_self_verification=settings.allow_self_verification,
+        ),
+        "Results verified: the doctor can read them now, the patient once the doctor has "
+        "seen them.",
     )
+
+
+@router.post("/lab/orders/{order_id}/acknowledge")
+async def acknowledge_submit(order_id: RowId, request: Request, actor: Acknowledger, db: DB):
+    form = await read_form(request)
+    back = "/results" if form.get("return_to") == "/results" else f"/lab/orders/{order_id}"
+    try:
+        await lab_workflow.acknowledge(db, actor, order_id)
+    except DomainError as exc:
+        await form_failure(db, exc)
+        flash(request, exc.detail, "error")
+        return redirect(request, back)
+    flash(request, f"Lab order #{order_id} acknowledged: the patient can read the results now.")
+    return redirect(request, back)
 
 
 @router.post("/lab/orders/{order_id}/results")
@@ -315,9 +359,7 @@ async def results_submit(order_id: RowId, request: Request, actor: Lab, db: DB):
             else:
                 flash(request, "Results saved; some analytes still wait for a value.")
             return redirect(request, f"/lab/orders/{order_id}")
-    return await _detail(
-        request, db, actor, order_id, errors=errors, values=values, status_code=422
-    )
+    return await _detail(request, db, actor, order_id, errors=errors, values=values)
 
 
 @router.post("/lab/orders/{order_id}/cancel")
@@ -332,9 +374,7 @@ async def cancel_submit(order_id: RowId, request: Request, actor: Reader, db: DB
         if "reason" not in errors:
             flash(request, errors.get("form", "The order cannot be cancelled."), "error")
             return redirect(request, f"/lab/orders/{order_id}")
-        return await _detail(
-            request, db, actor, order_id, errors=errors, values=values, status_code=422
-        )
+        return await _detail(request, db, actor, order_id, errors=errors, values=values)
     flash(request, "The lab order is cancelled.")
     return redirect(request, f"/lab/orders/{order_id}")
 

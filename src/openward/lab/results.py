@@ -31,8 +31,16 @@ from openward.lab.flags import (
     summary_flag,
 )
 from openward.lab.models import LabAnalyte, LabOrder, LabResult, LabTest
-from openward.lab.orders import audit_list, get, get_for, sees_unverified, summaries
-from openward.lab.workflow import allowed_steps
+from openward.lab.orders import (
+    audit_list,
+    get,
+    get_for,
+    released,
+    released_to_patients,
+    results_readable,
+    summaries,
+)
+from openward.lab.workflow import allowed_steps, responsible_doctor
 from openward.patients import minimum_necessary
 from openward.patients import service as patients_service
 from openward.patients.mrn import format_mrn
@@ -49,7 +57,7 @@ TREND_POINTS = 10
 def _visible(actor: Actor, order: LabOrder, results: Sequence[LabResult]) -> list[LabResult]:
     if not minimum_necessary.sees(actor, minimum_necessary.LAB):
         return []
-    if order.status == "verified" or sees_unverified(actor):
+    if results_readable(actor, order):
         return list(results)
     if actor.role == "doctor" and actor.id is not None and actor.id == order.doctor_user_id:
         return [r for r in results if r.flag in CRITICAL]
@@ -66,6 +74,7 @@ def _steps(order: LabOrder, names: dict[int, str]) -> list[schemas.StepOut]:
         ("started", order.started_at, order.started_by),
         ("resulted", order.resulted_at, order.resulted_by),
         ("verified", order.verified_at, order.verified_by),
+        ("acknowledged", order.acknowledged_at, order.acknowledged_by),
         ("cancelled", order.cancelled_at, order.cancelled_by),
     ]
     return [
@@ -80,7 +89,7 @@ def _when(order: LabOrder) -> datetime:
 
 
 async def _previous(
-    db: AsyncSession, order: LabOrder, codes: Sequence[str]
+    db: AsyncSession, actor: Actor, order: LabOrder, codes: Sequence[str]
 ) -> dict[str, list[schemas.PreviousValue]]:
     """Each analyte's earlier verified values for this patient, newest first (one query)."""
     found: dict[str, list[schemas.PreviousValue]] = defaultdict(list)
@@ -93,7 +102,7 @@ async def _previous(
         .where(
             LabResult.patient_id == order.patient_id,
             LabResult.analyte_code.in_(set(codes)),
-            LabOrder.status == "verified",
+            released_to_patients() if actor.role == "patient" else LabOrder.status == "verified",
             LabOrder.id != order.id,
             moment < _when(order),
         )
@@ -143,7 +152,7 @@ async def present(
     clinical = minimum_necessary.sees(actor, minimum_necessary.LAB)
     age = age_in_years(patient.date_of_birth, _when(order).date())
     codes = [a.code for test, _ in tests for a in analytes.get(test.id, [])] if clinical else []
-    previous = await _previous(db, order, codes)
+    previous = await _previous(db, actor, order, codes)
     names = await identity_service.full_names(
         db,
         [
@@ -153,6 +162,7 @@ async def present(
             order.started_by,
             order.resulted_by,
             order.verified_by,
+            order.acknowledged_by,
             order.cancelled_by,
         ],
     )
@@ -215,6 +225,18 @@ async def present(
         resulted_by=order.resulted_by,
         verified_at=order.verified_at,
         verified_by=order.verified_by,
+        acknowledged_at=order.acknowledged_at,
+        acknowledged_by=order.acknowledged_by,
+        acknowledged_by_name=names.get(order.acknowledged_by) if order.acknowledged_by else None,
+        released_at=order.released_at,
+        released_to_patient=released(order),
+        can_acknowledge=(
+            order.status == "verified"
+            and order.acknowledged_at is None
+            and actor.role == "doctor"
+            and actor.id is not None
+            and actor.id == responsible_doctor(order)
+        ),
         cancelled_at=order.cancelled_at,
         cancelled_by=order.cancelled_by,
         cancel_reason=order.cancel_reason,
@@ -222,7 +244,7 @@ async def present(
         total_price=sum((ot.price for _, ot in tests), Decimal(0)),
         tests=tests_out,
         results=flat,
-        results_visible=clinical and (order.status == "verified" or sees_unverified(actor)),
+        results_visible=clinical and results_readable(actor, order),
         clinical_content_withheld=not clinical,
         flag=summary_flag([r.flag for r in visible.values()]),
         allowed=allowed_steps(order) if actor.can("lab:process") else [],
@@ -234,6 +256,20 @@ async def detail(
 ) -> schemas.LabOrderOut:
     order, patient = await get_for(db, actor, order_id, break_glass_reason=break_glass_reason)
     return await present(db, actor, order, patient)
+
+
+async def acknowledgement(db: AsyncSession, order: LabOrder) -> schemas.AcknowledgementOut:
+    """Who acknowledged the order's results and when (the acknowledging call audited it)."""
+    assert order.acknowledged_by is not None and order.acknowledged_at is not None
+    names = await identity_service.full_names(db, [order.acknowledged_by])
+    return schemas.AcknowledgementOut(
+        order_id=order.id,
+        status=order.status,  # type: ignore[arg-type]
+        acknowledged_by=order.acknowledged_by,
+        acknowledged_by_name=names.get(order.acknowledged_by),
+        acknowledged_at=order.acknowledged_at,
+        released_at=order.released_at,
+    )
 
 
 # ---------------------------------------------------------------- trends
@@ -273,7 +309,7 @@ async def trend(
         .where(
             LabResult.patient_id == patient.id,
             LabResult.analyte_code == analyte.code,
-            LabOrder.status == "verified",
+            released_to_patients() if actor.role == "patient" else LabOrder.status == "verified",
         )
         .order_by(moment, LabOrder.id)
     )
@@ -325,7 +361,7 @@ async def report_pdf(
         object_id=order.id,
     )
     order, patient = await get_for(db, actor, order_id, break_glass_reason=break_glass_reason)
-    if order.status != "verified":
+    if not results_readable(actor, order) or order.status != "verified":
         raise NotVerified()
     shown = await present(db, actor, order, patient)
     await audit.record(
@@ -408,14 +444,14 @@ async def my_orders(
     )
     await audit_list(db, actor, rows)
     shown = await summaries(db, actor, rows)
-    return [s for s in shown if s.status == "verified"], [
-        s for s in shown if s.status != "verified"
+    return [s for s in shown if s.released_to_patient], [
+        s for s in shown if not s.released_to_patient
     ]
 
 
 async def my_result(db: AsyncSession, actor: Actor, order_id: int) -> schemas.LabOrderOut:
-    """A patient's own verified result (anything else reads as not found)."""
+    """A patient's own result once released to them (anything else reads as not found)."""
     order = await get(db, order_id)
-    if order.status != "verified" or order.patient_id != await patients_service.my_id(db, actor):
+    if not released(order) or order.patient_id != await patients_service.my_id(db, actor):
         raise LabOrderNotFound()
     return await detail(db, actor, order_id)

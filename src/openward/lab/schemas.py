@@ -178,6 +178,20 @@ class LabOrderOut(BaseModel):
     resulted_by: int | None
     verified_at: datetime | None
     verified_by: int | None
+    acknowledged_at: datetime | None = Field(
+        default=None, description="When the ordering doctor acknowledged the results"
+    )
+    acknowledged_by: int | None = None
+    acknowledged_by_name: str | None = None
+    released_at: datetime | None = Field(
+        default=None,
+        description="When the results reach the patient: the acknowledgement, or the end of "
+        "the release delay after verification",
+    )
+    released_to_patient: bool = False
+    can_acknowledge: bool = Field(
+        default=False, description="The reader is the ordering doctor and may acknowledge now"
+    )
     cancelled_at: datetime | None
     cancelled_by: int | None
     cancel_reason: str | None
@@ -208,6 +222,9 @@ class LabOrderSummary(BaseModel):
     ordered_at: datetime
     collected_at: datetime | None
     verified_at: datetime | None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = None
+    released_to_patient: bool = False
     total_price: Decimal
     flag: str | None
 
@@ -236,3 +253,14 @@ class LabTrend(BaseModel):
     unit: str | None
     items: list[TrendPoint]
     total: int
+
+
+class AcknowledgementOut(BaseModel):
+    """The ordering doctor's acknowledgement of an order's verified results."""
+
+    order_id: int
+    status: Status
+    acknowledged_by: int
+    acknowledged_by_name: str | None
+    acknowledged_at: datetime
+    released_at: datetime | None = Field(description="When the results reach the patient")

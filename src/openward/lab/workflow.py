@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -17,8 +17,15 @@ from openward.core.errors import PermissionDenied, ValidationFailed
 from openward.db import utcnow
 from openward.lab import schemas
 from openward.lab.catalogue import order_analytes
-from openward.lab.errors import InvalidResultValue, InvalidTransition, UnknownAnalyte
-from openward.lab.events import CriticalResult, ResultReady
+from openward.lab.errors import (
+    InvalidResultValue,
+    InvalidTransition,
+    NotOrderingDoctor,
+    NotYetFinal,
+    SecondPersonRequired,
+    UnknownAnalyte,
+)
+from openward.lab.events import CriticalResult, ResultAcknowledged, ResultReady
 from openward.lab.flags import (
     CRITICAL,
     FLAG_WORDS,
@@ -246,10 +253,48 @@ async def enter_results(
 
 
 async def verify(
-    db: AsyncSession, actor: Actor, order_id: int, *, now: datetime | None = None
+    db: AsyncSession,
+    actor: Actor,
+    order_id: int,
+    *,
+    release_hours: int,
+    allow_self_verification: bool = False,
+    now: datetime | None = None,
 ) -> LabOrder:
-    """Release the results to the doctor and the patient."""
-    order = await _move(db, actor, order_id, "verified", "verified", now=now)
+    """Release the results to the doctor at once, and to the patient once the doctor
+    acknowledged them or `release_hours` after verification. Someone other than the person
+    who entered the values verifies them, unless the hospital allows self-verification (a
+    one-person lab), which the audit trail then records."""
+    _require_lab(actor)
+    order = await get_locked(db, order_id)
+    await check_access(db, actor, order)
+    if "verified" not in TRANSITIONS[order.status]:
+        raise _refuse(order, "verified")
+    entered_by = set(
+        await db.scalars(select(LabResult.entered_by).where(LabResult.order_id == order.id))
+    )
+    entered_by.add(order.resulted_by)
+    self_verified = actor.id is not None and actor.id in entered_by
+    if self_verified and not allow_self_verification:
+        raise SecondPersonRequired(
+            "You entered results of this order: another technician verifies them.",
+            extra={"entered_by": sorted(u for u in entered_by if u is not None)},
+        )
+    moment = now or utcnow()
+    order.status = "verified"
+    order.verified_at, order.verified_by = moment, actor.id
+    order.released_at = moment + timedelta(hours=release_hours)
+    await db.flush()
+    await audit.record(
+        db,
+        actor,
+        "lab.order.verify",
+        object_type="lab_order",
+        object_id=order.id,
+        patient_id=order.patient_id,
+        reason="self-verified: the setting allows one-person labs" if self_verified else None,
+        detail={"self_verified": self_verified, "released_at": order.released_at},
+    )
     names = [
         t.name
         for t in await db.scalars(
@@ -268,8 +313,62 @@ async def verify(
             doctor_user_id=order.doctor_user_id,
             tests=tuple(names),
             abnormal=any(f != "normal" for f in flags),
+            released_at=order.released_at,
         ),
     )
+    return order
+
+
+def responsible_doctor(order: LabOrder) -> int | None:
+    """The doctor who answers for the order: the one named on it, else the orderer."""
+    return order.doctor_user_id or order.ordered_by
+
+
+async def acknowledge(
+    db: AsyncSession, actor: Actor, order_id: int, *, now: datetime | None = None
+) -> LabOrder:
+    """The ordering doctor has seen the verified results: they reach the patient now (if the
+    release delay has not already passed). Acknowledging again changes nothing."""
+    order = await get_locked(db, order_id)
+    await check_access(db, actor, order)
+    if actor.role != "doctor" or actor.id is None or actor.id != responsible_doctor(order):
+        raise NotOrderingDoctor()
+    if order.status != "verified":
+        raise NotYetFinal(
+            f"The results are not verified yet (the order is {order.status.replace('_', ' ')}).",
+            extra={"current_status": order.status},
+        )
+    if order.acknowledged_at is not None:
+        return order
+    moment = now or utcnow()
+    order.acknowledged_at, order.acknowledged_by = moment, actor.id
+    released_now = order.released_at is None or order.released_at > moment
+    if released_now:
+        order.released_at = moment
+    await db.flush()
+    await audit.record(
+        db,
+        actor,
+        "lab.order.acknowledge",
+        object_type="lab_order",
+        object_id=order.id,
+        patient_id=order.patient_id,
+        detail={"released_to_patient": released_now},
+    )
+    if released_now:
+        names = [
+            t.name
+            for t in await db.scalars(
+                select(LabTest)
+                .join(LabOrderTest, LabOrderTest.test_id == LabTest.id)
+                .where(LabOrderTest.order_id == order.id)
+                .order_by(LabOrderTest.id)
+            )
+        ]
+        await events.publish(
+            db,
+            ResultAcknowledged(order_id=order.id, patient_id=order.patient_id, tests=tuple(names)),
+        )
     return order
 
 

@@ -97,7 +97,9 @@ async def update_patient(patient_id: RowId, data: schemas.PatientUpdate, actor: 
 
 @router.post("/patients/{patient_id}/deactivate", response_model=schemas.PatientOut)
 async def deactivate_patient(patient_id: RowId, data: schemas.DeactivateIn, actor: Writer, db: DB):
-    return await patients_service.set_active(db, actor, patient_id, False, data.reason)
+    return await patients_service.deactivate(
+        db, actor, patient_id, data.reason, disable_login=data.disable_login
+    )
 
 
 @router.post("/patients/{patient_id}/activate", response_model=schemas.PatientOut)

@@ -3,9 +3,11 @@ relationships that decide who may open it."""
 
 from __future__ import annotations
 
+from openward.audit import readable as audit_readable
 from openward.core.domains import Domain, Link
 from openward.patients import (
     api,
+    audit_names,
     demo,
     models,
     pages,
@@ -32,6 +34,8 @@ domain = Domain(
         "care_team:write": ("admin", "receptionist", "nurse", "doctor"),
     },
     template_filters={"mrn": format_mrn},
+    # The audit trail shows a patient by MRN.
+    extends=[(audit_readable.NAMES, audit_names.patient_mrns)],
     demo=demo.load,
     demo_steps=demo.STEPS,
 )

@@ -45,7 +45,6 @@ class Patient(Base):
     national_id: Mapped[str | None] = mapped_column(String(40))
     emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))
-    allergies_summary: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_reason: Mapped[str | None] = mapped_column(String(500))
@@ -54,6 +53,9 @@ class Patient(Base):
     # indexed in byte order with the id, which search pages walk (migration 0009).
     name_search: Mapped[str] = mapped_column(String(220), server_default="")
     phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The phone in E.164 (+447700900123) however it was written, national numbers read in
+    # the hospital's region (OPENWARD_PHONE_REGION): "07700 900123" finds "+44 7700 900123".
+    phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
 
     @property
     def full_name(self) -> str:

@@ -45,9 +45,52 @@ FORM_FIELDS = (
     "national_id",
     "emergency_contact_name",
     "emergency_contact_phone",
-    "allergies_summary",
     "notes",
 )
+ALLERGY_ROWS = 3  # allergy lines on the registration form
+ALLERGY_FIELDS = tuple(
+    f"allergy_{part}_{i}"
+    for i in range(ALLERGY_ROWS)
+    for part in ("substance", "reaction", "severity")
+)
+ALLERGY_SEVERITIES = (
+    ("unknown", "Not known"),
+    ("mild", "Mild"),
+    ("moderate", "Moderate"),
+    ("severe", "Severe"),
+    ("life_threatening", "Life-threatening"),
+)
+
+
+def allergies_from_form(values: dict[str, str]) -> dict[str, Any]:
+    """The registration form's allergy lines (those with a substance) and the "none known"
+    box, as PatientCreate takes them."""
+    told = [
+        {
+            "substance": values[f"allergy_substance_{i}"],
+            "reaction": values[f"allergy_reaction_{i}"] or None,
+            "severity": values[f"allergy_severity_{i}"] or "unknown",
+        }
+        for i in range(ALLERGY_ROWS)
+        if values.get(f"allergy_substance_{i}", "").strip()
+    ]
+    return {"allergies": told, "no_known_allergies": values.get("no_known_allergies") == "1"}
+
+
+def _allergy_errors(errors: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """'allergies.N.substance' counts only filled lines: point it at the form's line."""
+    filled = [i for i in range(ALLERGY_ROWS) if values.get(f"allergy_substance_{i}", "").strip()]
+    out = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if parts[0] == "allergies" and len(parts) >= 2 and parts[1].isdigit():
+            line = filled[int(parts[1])] if int(parts[1]) < len(filled) else 0
+            out[f"allergies.{line}.substance"] = message
+        else:
+            out[key] = message
+    return out
+
+
 # What patients may change on their own record.
 CONTACT_FIELDS = tuple(schemas.MyContactUpdate.model_fields)
 
@@ -131,6 +174,8 @@ def _form_page(
             "errors": errors,
             "patient": patient,
             "duplicates": duplicates or [],
+            "allergy_rows": ALLERGY_ROWS,
+            "allergy_severities": ALLERGY_SEVERITIES,
         },
         status_code=status_code,
     )
@@ -144,13 +189,17 @@ async def new_patient_page(request: Request, actor: Writer):
 @router.post("/patients/new")
 async def new_patient_submit(request: Request, actor: Writer, db: DB):
     form = await read_form(request)
-    values = form_values(form, *FORM_FIELDS)
+    values = form_values(form, *FORM_FIELDS, *ALLERGY_FIELDS, "no_known_allergies")
     allow_duplicate = form.get("allow_duplicate") == "1"
     try:
-        data = schemas.PatientCreate(**values, allow_duplicate=allow_duplicate)
+        data = schemas.PatientCreate(
+            **{k: values[k] for k in FORM_FIELDS},
+            **allergies_from_form(values),
+            allow_duplicate=allow_duplicate,
+        )
         patient = await patients_service.register(db, actor, data)
     except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
+        errors = _allergy_errors(await form_failure(db, exc), values)
         duplicates = []
         if isinstance(exc, DomainError) and exc.code == "possible_duplicate":
             duplicates = [schemas.PatientBrief(**d) for d in exc.extra.get("duplicates", [])]
@@ -160,7 +209,6 @@ async def new_patient_submit(request: Request, actor: Writer, db: DB):
             values,
             errors,
             duplicates=duplicates,
-            status_code=409 if duplicates else 422,
         )
     flash(request, f"Registered {patient.full_name}, MRN {format_mrn(patient.mrn)}")
     return redirect(request, f"/patients/{patient.id}")
@@ -213,6 +261,7 @@ async def _patient_page(
         {
             **_common(request),
             "patient": patient,
+            "banner": await patients_service.banner(db, patient.id, zone),
             "team": team,
             "history": history.items if history is not None else None,
             "treatments_withheld": history is not None and history.treatments_withheld,
@@ -260,7 +309,7 @@ async def break_glass_submit(request: Request, patient_id: RowId, actor: Reader,
     message = patients_service.break_glass_problem(reason)
     if message:
         await patients_service.get(db, patient_id)  # an unknown patient is a 404, as on GET
-        return _break_glass_page(request, patient_id, {"reason": message}, {"reason": reason}, 422)
+        return _break_glass_page(request, patient_id, {"reason": message}, {"reason": reason}, 200)
     return await _patient_page(request, db, actor, patient_id, break_glass_reason=reason)
 
 
@@ -283,7 +332,7 @@ async def edit_patient_submit(request: Request, patient_id: RowId, actor: Writer
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
         patient = await patients_service.get(db, patient_id)
-        return _form_page(request, values, errors, patient=patient, status_code=422)
+        return _form_page(request, values, errors, patient=patient)
     flash(request, "Saved")
     return redirect(request, f"/patients/{patient_id}")
 
@@ -295,15 +344,18 @@ async def edit_patient_submit(request: Request, patient_id: RowId, actor: Writer
 async def deactivate_submit(request: Request, patient_id: RowId, actor: Writer, db: DB):
     form = await read_form(request)
     values = form_values(form, "reason")
+    disable_login = form.get("disable_login") == "1"
     try:
-        data = schemas.DeactivateIn(**values)
+        data = schemas.DeactivateIn(**values, disable_login=disable_login)
     except ValidationError:
         errors = {"reason": "Give the reason for deactivating this record (at least 3 characters)."}
-        return await _patient_page(
-            request, db, actor, patient_id, errors=errors, values=values, status_code=422
-        )
-    patient = await patients_service.set_active(db, actor, patient_id, False, data.reason)
-    flash(request, f"Deactivated the record of {patient.full_name}.")
+        values["disable_login"] = "1" if disable_login else ""
+        return await _patient_page(request, db, actor, patient_id, errors=errors, values=values)
+    patient = await patients_service.deactivate(
+        db, actor, patient_id, data.reason, disable_login=data.disable_login
+    )
+    also = " and disabled their online login" if data.disable_login and patient.user_id else ""
+    flash(request, f"Deactivated the record of {patient.full_name}{also}.")
     return redirect(request, f"/patients/{patient_id}")
 
 
@@ -392,6 +444,7 @@ async def _my_record_page(
         {
             **_common(request),
             "patient": patient,
+            "banner": await patients_service.banner(db, patient.id, settings_of(request).zone),
             "history": history.items if history is not None else [],
             "values": values if values is not None else _values_of(patient, CONTACT_FIELDS),
             "errors": errors,
@@ -415,6 +468,6 @@ async def my_record_submit(request: Request, actor: Self, db: DB):
         await patients_service.update(db, actor, patient.id, data)
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
-        return await _my_record_page(request, db, actor, values, errors, status_code=422)
+        return await _my_record_page(request, db, actor, values, errors)
     flash(request, "Your contact details have been saved.")
     return redirect(request, "/my/record")

@@ -58,26 +58,61 @@ class _Contact(InputModel):
     )(_blank_to_none)
 
 
+AllergySeverity = Literal["unknown", "mild", "moderate", "severe", "life_threatening"]
+MAX_REPORTED_ALLERGIES = 20
+
+
+class AllergyReported(InputModel):
+    """An allergy told at registration: it joins the chart's allergy list, unconfirmed until
+    a clinician confirms it."""
+
+    substance: str = Field(min_length=2, max_length=200, examples=["Penicillin"])
+    reaction: str | None = Field(default=None, max_length=500, examples=["Rash"])
+    severity: AllergySeverity = Field(
+        default="unknown", description="'unknown' when the patient cannot say"
+    )
+
+    _blank = field_validator("reaction", mode="before")(_blank_to_none)
+
+
+class AllergiesTold(InputModel):
+    allergies: list[AllergyReported] = Field(
+        default_factory=list,
+        max_length=MAX_REPORTED_ALLERGIES,
+        description="Allergies the patient reports; they become entries of "
+        "GET /api/v1/patients/{id}/allergies",
+    )
+    no_known_allergies: bool = Field(
+        default=False,
+        description="The patient was asked and knows of no allergies (recorded with who and "
+        "when). Leave false and the list empty when it was not asked: 'not yet recorded'.",
+    )
+
+    @field_validator("no_known_allergies", mode="after")
+    @classmethod
+    def _none_or_some(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("allergies"):
+            raise ValueError("List the allergies or say none are known, not both.")
+        return value
+
+
 class MyContactUpdate(_Contact):
     """What patients may change themselves: how to reach them."""
 
 
-class PatientCreate(_Contact):
+class PatientCreate(_Contact, AllergiesTold):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date  # bounded by _born_already, with a plainer message than Day's
     sex: Sex
     blood_group: BloodGroup | None = None
     national_id: str | None = Field(default=None, max_length=40)
-    allergies_summary: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=4000)
     allow_duplicate: bool = Field(
         default=False, description="Save although possible duplicates were found."
     )
 
-    _blank2 = field_validator(
-        "blood_group", "national_id", "allergies_summary", "notes", mode="before"
-    )(_blank_to_none)
+    _blank2 = field_validator("blood_group", "national_id", "notes", mode="before")(_blank_to_none)
     _dob = field_validator("date_of_birth")(_born_already)
     _nid = field_validator("national_id")(_national_id)
 
@@ -89,12 +124,9 @@ class PatientUpdate(_Contact):
     sex: Sex | None = None
     blood_group: BloodGroup | None = None
     national_id: str | None = Field(default=None, max_length=40)
-    allergies_summary: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=4000)
 
-    _blank2 = field_validator(
-        "blood_group", "national_id", "allergies_summary", "notes", mode="before"
-    )(_blank_to_none)
+    _blank2 = field_validator("blood_group", "national_id", "notes", mode="before")(_blank_to_none)
     _dob = field_validator("date_of_birth")(_born_already)
     _nid = field_validator("national_id")(_national_id)
 
@@ -120,7 +152,6 @@ class PatientOut(PatientBrief):
     national_id: str | None
     emergency_contact_name: str | None
     emergency_contact_phone: str | None
-    allergies_summary: str | None
     notes: str | None
     deactivated_reason: str | None
     created_at: datetime
@@ -141,6 +172,11 @@ class DuplicateList(BaseModel):
 
 class DeactivateIn(InputModel):
     reason: str = Field(min_length=3, max_length=500)
+    disable_login: bool = Field(
+        default=False,
+        description="Also deactivate the patient's online login (ending its sign-ins), in the "
+        "same transaction; a record without a login has none to disable.",
+    )
 
 
 class CareTeamIn(InputModel):
@@ -166,7 +202,7 @@ class ActivationCodeOut(BaseModel):
     expires_at: datetime
 
 
-class RegisterPatientIn(InputModel):
+class RegisterPatientIn(AllergiesTold):
     username: str = Field(min_length=3, max_length=150)
     password: Password = Field(min_length=1, max_length=1024)
     full_name: str = Field(min_length=2, max_length=200)

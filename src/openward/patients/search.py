@@ -1,9 +1,11 @@
-"""Search and lists: the search box (name words in any order, MRN, phone, national id), a
-doctor's lists kept to their own patients, a form's patient step, and the dashboard figures."""
+"""Search and lists: the search box (name words in any order, MRN, phone in any usual form,
+national id, date of birth), a doctor's lists kept to their own patients, a form's patient
+step, and the dashboard figures."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -19,6 +21,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     union,
     union_all,
 )
@@ -32,7 +35,13 @@ from openward.core.schemas import search_text
 from openward.patients import care, schemas
 from openward.patients.access import get_for
 from openward.patients.models import Patient
-from openward.patients.search_keys import digits_of, fold
+from openward.patients.search_keys import (
+    date_of_birth_in,
+    digits_of,
+    fold,
+    phone_key,
+    phone_region,
+)
 from openward.staff import service as staff_service
 
 # Counting every "García" among a million patients costs more than the page itself: the
@@ -86,6 +95,10 @@ def _escaped(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
+# What may stand between the digits of a number as people write it: "+44 (0)20 7946-0958".
+_NUMBER_PUNCTUATION = str.maketrans("", "", " -().+/")
+
+
 @dataclass(frozen=True)
 class _Terms:
     """What a search box query means, as conditions on a patient row."""
@@ -94,14 +107,24 @@ class _Terms:
     digits: str  # empty unless the query reads as a number (MRN, phone)
     national_id: str
     dialect: str
+    phone: str = ""  # the number in E.164 when the query can be a phone number
+    whole_phone: bool = False  # ... and is a whole number in use, not a fragment of one
+    born: date | None = None  # a date of birth typed in it: every match was born that day
 
     @classmethod
-    def of(cls, q: str, dialect: str) -> _Terms:
+    def of(cls, q: str, dialect: str, region: str) -> _Terms:
+        born, q = date_of_birth_in(q, region)
         digits = digits_of(q) or ""
-        typed = q.replace(" ", "").replace("-", "")
-        identifier = len(digits) >= 4 and len(digits) >= len(typed) - 1
-        national_id = schemas.national_id_key(q)
-        return cls(fold(q).split(), digits if identifier else "", national_id, dialect)
+        typed = q.translate(_NUMBER_PUNCTUATION)
+        identifier = len(digits) >= 4 and len(digits) >= len(typed) - 1  # one letter: "12345678Z"
+        phone = (phone_key(q, region) or "") if identifier and len(digits) >= 6 else ""
+        whole_phone = bool(phone) and phone_key(q, region, valid=True) is not None
+        national_id = schemas.national_id_key(q) if q else ""
+        # A number is looked up among numbers only: no name holds digits, and reading every
+        # name for them is most of what such a search would cost.
+        words = [] if identifier else fold(q).split()
+        number = digits if identifier else ""
+        return cls(words, number, national_id, dialect, phone, whole_phone, born)
 
     @property
     def joined(self) -> str:
@@ -149,23 +172,36 @@ class _Terms:
 
     @property
     def exact_ids(self) -> list[Any]:
-        exact = [Patient.national_id == _value(self.national_id)]
+        exact = [Patient.national_id == _value(self.national_id)] if self.national_id else []
         if self.digits:
             exact.append(Patient.mrn == _value(self.digits))
+        if self.phone:
+            exact.append(Patient.phone_e164 == _value(self.phone))
         return exact
 
     @property
     def partial_ids(self) -> list[Any]:
         if not self.digits:
             return []
-        partial = [self._like(Patient.phone_digits, f"%{self.digits}%")]
+        # A whole number is found by its E.164 form (exact_ids); a fragment inside the digits.
+        partial = [] if self.whole_phone else [self._like(Patient.phone_digits, f"%{self.digits}%")]
         if len(self.digits) != 10:
             partial.append(self._starts(Patient.mrn, self.digits))
         return partial
 
     @property
+    def kinds(self) -> list[Any]:
+        """Each kind of match (names, ids, phones); none when the query was only a date."""
+        return [*([self.contains_all] if self.words else []), *self.exact_ids, *self.partial_ids]
+
+    @property
     def found(self) -> Any:
-        return or_(*([self.contains_all] if self.words else []), *self.exact_ids, *self.partial_ids)
+        return or_(*self.kinds) if self.kinds else true()
+
+    @property
+    def filters(self) -> list[Any]:
+        """What every match must be: born on the day typed (ix_patients_dob_family)."""
+        return [] if self.born is None else [Patient.date_of_birth == self.born]
 
 
 # The order a search shows, best first. Within a rank, names in byte order (plain letters:
@@ -197,9 +233,9 @@ def _page_statement(terms: _Terms, visible: list[Any], wanted: int) -> Select[An
         limited = arm.order_by(*order).limit(wanted).subquery()
         return select(limited.c.id, limited.c.rank, limited.c.name)
 
-    ranks = [rank(EXACT_ID, or_(*terms.exact_ids), Patient.id)]
+    in_order = (_ByteOrder(name), Patient.id)
+    ranks = [rank(EXACT_ID, or_(*terms.exact_ids), Patient.id)] if terms.exact_ids else []
     if terms.words:
-        in_order = (_ByteOrder(name), Patient.id)
         not_exact = not_(terms.exact_names)
         ranks.append(rank(EXACT_NAME, name == _value(terms.joined), Patient.id))
         if terms.reversed_name != terms.joined:
@@ -224,6 +260,8 @@ def _page_statement(terms: _Terms, visible: list[Any], wanted: int) -> Select[An
     if terms.partial_ids:
         fewer_above = terms.word_starts if terms.words else None
         ranks.append(rank(OTHER, or_(*terms.partial_ids), *in_order, fewer_above=fewer_above))
+    if not terms.kinds:  # a date of birth alone: everyone born that day, by name
+        ranks.append(rank(OTHER, true(), *in_order))
     matches = union_all(*ranks).subquery("matches")
     return (
         select(Patient)
@@ -235,13 +273,12 @@ def _page_statement(terms: _Terms, visible: list[Any], wanted: int) -> Select[An
 
 
 def _found(terms: _Terms) -> Any:
-    if terms.dialect == "sqlite":
+    if terms.dialect == "sqlite" and terms.born is None and terms.kinds:
         # One narrow index per kind of match (names, phones; ids by lookup) instead of a scan
-        # of the whole table, which the OR of them would need on SQLite.
-        kinds = [*([terms.contains_all] if terms.words else []), *terms.exact_ids]
-        kinds += terms.partial_ids
+        # of the whole table, which the OR of them would need on SQLite. (With a date of
+        # birth, its index finds the few born that day and the OR is tested on those.)
         return Patient.id.in_(
-            union(*[select(Patient.id).where(kind).correlate(None) for kind in kinds])
+            union(*[select(Patient.id).where(kind).correlate(None) for kind in terms.kinds])
         )
     return terms.found
 
@@ -250,7 +287,7 @@ def _few_statement(terms: _Terms, visible: list[Any], limit: int, offset: int) -
     """The page when there are fewer than COUNT_CAP matches: rank each and sort them. (Walking
     the name index would cross all of it to find a handful.)"""
     name = Patient.name_search
-    ranks: list[Any] = [(or_(*terms.exact_ids), EXACT_ID)]
+    ranks: list[Any] = [(or_(*terms.exact_ids), EXACT_ID)] if terms.exact_ids else []
     if terms.words:
         ranks += [
             (name == _value(terms.joined), EXACT_NAME),
@@ -258,7 +295,7 @@ def _few_statement(terms: _Terms, visible: list[Any], limit: int, offset: int) -
             (terms.begins, BEGINS),
             (terms.word_starts, WORD_STARTS),
         ]
-    rank = case(*ranks, else_=OTHER)
+    rank = case(*ranks, else_=OTHER) if ranks else literal_column(str(OTHER), Integer)
     query = select(Patient).where(*visible, _found(terms))
     ordered = query.order_by(rank, _ByteOrder(name), Patient.id)
     return ordered.limit(limit).offset(offset)
@@ -273,14 +310,17 @@ async def search(
     offset: int = 0,
     include_inactive: bool = False,
 ) -> tuple[list[Patient], int]:
-    """Best matches first: an exact MRN or national id, the exact name (as typed, then in
-    the other order), names beginning with what was typed, names with a word beginning with
-    every word typed, then any other match. Without a query, the newest registrations first.
-    The total is exact up to COUNT_CAP and capped there (see total_is_capped)."""
+    """Best matches first: an exact MRN, national id or phone number (national or
+    international form), the exact name (as typed, then in the other order), names beginning
+    with what was typed, names with a word beginning with every word typed, then any other
+    match. A date of birth in the query ("1984-02-29", "29/02/1984", "29 Feb 1984") keeps
+    those born that day. Without a query, the newest registrations first. The total is exact
+    up to COUNT_CAP and capped there (see total_is_capped)."""
     visible = await _visible(db, actor, include_inactive)
     q = search_text(q or "")  # a pasted name finds the record: NFC, no invisible characters
     if q:
-        terms = _Terms.of(q, db.get_bind().dialect.name)
+        terms = _Terms.of(q, db.get_bind().dialect.name, phone_region(db))
+        visible += terms.filters
         count = _capped_count([*visible, _found(terms)], COUNT_CAP)
         total = int(await db.scalar(select(count)) or 0)
         if total < COUNT_CAP:

@@ -11,7 +11,7 @@ from openward.config import Settings
 from openward.core.actors import Actor
 from openward.identity import schemas as identity_schemas
 from openward.identity import service as identity_service
-from openward.patients import activation, schemas
+from openward.patients import activation, registration, schemas
 from openward.patients import service as patients_service
 
 if TYPE_CHECKING:
@@ -38,16 +38,16 @@ async def register_patient(
         role="patient",
     )
     user = await identity_service.create_user(db, origin, account, action="user.register_patient")
+    patient_actor = identity_service.actor_for(user, origin, "anonymous")
     if claimed is not None:
-        linked = await patients_service.link_login(
-            db, identity_service.actor_for(user, origin, "anonymous"), claimed, user.id
-        )
+        linked = await patients_service.link_login(db, patient_actor, claimed, user.id)
         await activation.mark_used_by(db, linked.id, user.id)
+        await registration.report_allergies(db, patient_actor, linked.id, data)
         return user, linked.id, linked.mrn
     given, _, family = data.full_name.strip().rpartition(" ")
     patient = await patients_service.create(
         db,
-        identity_service.actor_for(user, origin, "anonymous"),
+        patient_actor,
         given_name=given or family,
         family_name=family,
         date_of_birth=data.date_of_birth,
@@ -56,4 +56,5 @@ async def register_patient(
         email=data.email,
         user_id=user.id,
     )
+    await registration.report_allergies(db, patient_actor, patient.id, data)
     return user, patient.id, patient.mrn

@@ -42,9 +42,7 @@ async def register_submit(request: Request, db: DB):
         )
     except (ValidationError, DomainError) as exc:
         errors = also_password(await form_failure(db, exc), values, form)
-        return render(
-            request, "patients/register.html", {"values": values, "errors": errors}, status_code=422
-        )
+        return render(request, "patients/register.html", {"values": values, "errors": errors})
     return render(
         request,
         "identity/registered.html",

@@ -29,7 +29,9 @@ from openward.patients.access import (
     recipient,
     with_patient,
 )
+from openward.patients.banner import BANNER_FACTS, Banner, BannerFact, banner
 from openward.patients.care_team import assign_doctor, care_team, remove_doctor
+from openward.patients.deactivation import deactivate
 from openward.patients.errors import PatientNotFound
 from openward.patients.registration import (
     SEXES,
@@ -58,15 +60,19 @@ VISIT_HISTORY = "patient.visit_history"
 
 __all__ = [
     "ALL_PATIENTS_ROLES",
+    "BANNER_FACTS",
     "BREAK_GLASS_MAX",
     "BREAK_GLASS_MIN",
     "COUNT_CAP",
     "DEPARTMENT_ROLES",
     "SEXES",
     "VISIT_HISTORY",
+    "Banner",
+    "BannerFact",
     "PatientNotFound",
     "assign_doctor",
     "audit_disclosure",
+    "banner",
     "break_glass_problem",
     "brief_of",
     "briefs",
@@ -76,6 +82,7 @@ __all__ = [
     "count_active",
     "count_registered_since",
     "create",
+    "deactivate",
     "digits_of",
     "find_duplicates",
     "fold",

@@ -4,7 +4,7 @@ dispensing, alerts and the inventory value report."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, status
 from fastapi.responses import Response
@@ -63,16 +63,31 @@ async def create_medicine(data: schemas.MedicineCreate, actor: MedicineWriter, d
 @router.get(
     "/pharmacy/medicines",
     response_model=schemas.MedicineList,
-    summary="The catalogue; q searches name and generic name",
+    summary="The catalogue; q searches name, generic name, form and strength",
+    description=(
+        "`order=name` (default) is alphabetical. `order=recent` is the prescribing "
+        "type-ahead's order: the medicines the caller prescribed most recently first (with "
+        "`last_prescribed_at`), then names starting with the first word typed."
+    ),
 )
 async def list_medicines(
     actor: MedicineReader,
     db: DB,
     q: Search = None,
     include_inactive: bool = False,
+    order: Literal["name", "recent"] = "name",
     limit: Limit = 50,
     offset: Offset = 0,
 ):
+    if order == "recent":
+        chosen, total = await catalogue.choices(
+            db, actor.id, q, include_inactive=include_inactive, limit=limit, offset=offset
+        )
+        items = [
+            catalogue.present(m).model_copy(update={"last_prescribed_at": last})
+            for m, last in chosen
+        ]
+        return {"items": items, "total": total}
     rows, total = await catalogue.search(
         db, q, include_inactive=include_inactive, limit=limit, offset=offset
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,9 +18,41 @@ from openward.core.actors import Actor
 from openward.pharmacy import schemas
 from openward.pharmacy.chart import medicine_label
 from openward.pharmacy.errors import MedicineExists, MedicineNotFound
-from openward.pharmacy.models import Medicine
+from openward.pharmacy.models import Medicine, Prescription, PrescriptionItem
 
 DATA = Path(__file__).parent / "data"
+
+
+# The route a form is given by, when a word of the form says it (an injection may be IM, IV
+# or SC: no suggestion). Checked in order: "nebuliser solution" is inhaled, not oral.
+_ROUTE_OF_FORM = (
+    ("inhal", "inhaled"),
+    ("nebuli", "inhaled"),
+    ("sublingual", "sublingual"),
+    ("infusion", "intravenous"),
+    ("eye", "eye"),
+    ("ear", "ear"),
+    ("nasal", "nasal"),
+    ("suppositor", "rectal"),
+    ("enema", "rectal"),
+    ("cream", "topical"),
+    ("ointment", "topical"),
+    ("gel", "topical"),
+    ("lotion", "topical"),
+    ("patch", "transdermal"),
+    ("tablet", "oral"),
+    ("capsule", "oral"),
+    ("oral", "oral"),
+    ("syrup", "oral"),
+)
+
+
+def usual_route(form: str) -> str | None:
+    """The route a prescriber would write for this form ("tablet" -> oral), if one."""
+    words = re.split(r"[^a-z]+", form.casefold())
+    return next(
+        (route for part, route in _ROUTE_OF_FORM if any(w.startswith(part) for w in words)), None
+    )
 
 
 def present(medicine: Medicine) -> schemas.MedicineOut:
@@ -34,6 +68,7 @@ def present(medicine: Medicine) -> schemas.MedicineOut:
         is_supply=medicine.is_supply,
         is_active=medicine.is_active,
         label=medicine_label(medicine),
+        usual_route=None if medicine.is_supply else usual_route(medicine.form),
     )
 
 
@@ -103,6 +138,24 @@ async def set_active(db: AsyncSession, actor: Actor, medicine_id: int, active: b
     return await update(db, actor, medicine_id, schemas.MedicineUpdate(is_active=active))
 
 
+def _matching(query: Select, q: str | None) -> Select:
+    """Every word typed is in the name, the generic name, the form or the strength
+    ("amlo 5mg" finds Amlodipine 5 mg; spaces inside a strength do not matter)."""
+    for word in (q or "").split():
+        pattern = word.lower()
+        query = query.where(
+            or_(
+                func.lower(Medicine.name).contains(pattern, autoescape=True),
+                func.lower(Medicine.generic_name).contains(pattern, autoescape=True),
+                func.lower(Medicine.form).contains(pattern, autoescape=True),
+                func.replace(func.lower(Medicine.strength), " ", "").contains(
+                    pattern.replace(" ", ""), autoescape=True
+                ),
+            )
+        )
+    return query
+
+
 async def search(
     db: AsyncSession,
     q: str | None = None,
@@ -112,25 +165,72 @@ async def search(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Medicine], int]:
-    """Name or generic name contains the words, case-insensitive; alphabetical."""
+    """Name, generic name, form or strength contains the words, case-insensitive;
+    alphabetical."""
     query = select(Medicine)
     if not include_inactive:
         query = query.where(Medicine.is_active)
     if supplies is not None:
         query = query.where(Medicine.is_supply == supplies)
-    for word in (q or "").split():
-        pattern = word.lower()
-        query = query.where(
-            or_(
-                func.lower(Medicine.name).contains(pattern, autoescape=True),
-                func.lower(Medicine.generic_name).contains(pattern, autoescape=True),
-            )
-        )
+    query = _matching(query, q)
     total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = await db.scalars(
         query.order_by(Medicine.name, Medicine.strength, Medicine.id).limit(limit).offset(offset)
     )
     return list(rows), total
+
+
+RECENT_CHOICES = 10  # how many of a prescriber's latest medicines lead the type-ahead
+
+
+async def choices(
+    db: AsyncSession,
+    prescriber_id: int | None,
+    q: str | None = None,
+    *,
+    include_inactive: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[tuple[Medicine, datetime | None]], int]:
+    """The catalogue as a prescriber chooses from it: matching the words, with when this
+    prescriber last prescribed each; their latest choices first (most recent first), then
+    names starting with the first word typed, then alphabetical."""
+    last_at = func.max(Prescription.created_at)
+    recent = (
+        select(PrescriptionItem.medicine_id.label("medicine_id"), last_at.label("last_at"))
+        .join(Prescription, Prescription.id == PrescriptionItem.prescription_id)
+        .where(Prescription.prescriber_id == (prescriber_id or 0))
+        .group_by(PrescriptionItem.medicine_id)
+        .order_by(last_at.desc(), PrescriptionItem.medicine_id.desc())
+        .limit(RECENT_CHOICES)
+        .subquery()
+    )
+    query = select(Medicine, recent.c.last_at).outerjoin(
+        recent, recent.c.medicine_id == Medicine.id
+    )
+    if not include_inactive:
+        query = query.where(Medicine.is_active)
+    query = _matching(query, q)
+    total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    words = (q or "").split()
+    starts = (
+        case((func.lower(Medicine.name).startswith(words[0].lower(), autoescape=True), 0), else_=1)
+        if words
+        else literal(0)
+    )
+    rows = await db.execute(
+        query.order_by(
+            case((recent.c.last_at.is_(None), 1), else_=0),
+            recent.c.last_at.desc(),
+            starts,
+            Medicine.name,
+            Medicine.strength,
+            Medicine.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(medicine, last) for medicine, last in rows], total
 
 
 # ---------------------------------------------------------------- starter list

@@ -86,3 +86,24 @@ async def timeline(db: AsyncSession, patient_id: int, *, limit: int = 50) -> lis
         )
         for p in prescriptions
     ]
+
+
+async def visit_prescriptions(db: AsyncSession, encounter_ids: list[int]) -> dict[int, list[str]]:
+    """What was prescribed from each encounter (not cancelled), for the visit history and
+    its export: "Amlodipine 5 mg tablet — 5 mg oral once daily, 28 days"."""
+    if not encounter_ids:
+        return {}
+    rows = await db.execute(
+        select(Prescription.encounter_id, PrescriptionItem, Medicine)
+        .join(Prescription, Prescription.id == PrescriptionItem.prescription_id)
+        .join(Medicine, Medicine.id == PrescriptionItem.medicine_id)
+        .where(Prescription.encounter_id.in_(encounter_ids), Prescription.status != "cancelled")
+        .order_by(Prescription.id, PrescriptionItem.id)
+    )
+    found: dict[int, list[str]] = {}
+    for encounter_id, item, medicine in rows:
+        days = f", {item.duration_days} days" if item.duration_days else ""
+        found.setdefault(encounter_id, []).append(
+            f"{medicine_label(medicine)} — {item.dose} {item.route} {item.frequency}{days}"
+        )
+    return found

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from openward.clinical import service as clinical_service
 from openward.core.actors import Actor
+from openward.core.errors import DomainError
 from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 from openward.pharmacy import catalogue, dispensing, prescribing, reading, renewals, schemas
@@ -157,12 +159,90 @@ async def _stock_shelves(db: AsyncSession, today: date, user_id: int) -> None:
     await db.flush()
 
 
+# The demo prescribes from the visits of these last days (older ones keep their plans only).
+VISIT_PRESCRIPTION_DAYS = 7
+# What the demo's doctors prescribe from a signed visit, by its primary ICD-10 code (the
+# plans written in clinical.demo_visits say the same).
+VISIT_COURSES: dict[str, list[tuple]] = {
+    "I10": [("Amlodipine", "5 mg", "5 mg", "oral", "once daily", 28, 28, None)],
+    "J20.9": [("Paracetamol", "500 mg", "1 g", "oral", "up to four times daily", 5, 40, None)],
+    "J06.9": [("Paracetamol", "500 mg", "1 g", "oral", "up to four times daily", 5, 40, None)],
+    "E11.9": [("Metformin", "500 mg", "500 mg", "oral", "twice daily with meals", 28, 56, None)],
+    "G43.0": [
+        ("Paracetamol", "500 mg", "1 g", "oral", "at onset, up to 4 times a day", 10, 32, None)
+    ],
+    "M54.5": [
+        ("Ibuprofen", "400 mg", "400 mg", "oral", "three times daily with food", 5, 15, None)
+    ],
+    "J45.9": COURSES["asthma"],
+    "I20.9": [
+        ("Glyceryl trinitrate", None, "1–2 sprays", "sublingual", "when required", None, 1, None)
+    ],
+    "I48.9": [("Bisoprolol", "5 mg", "2.5 mg", "oral", "once daily", 28, 14, "Half a tablet")],
+    "I50.9": [("Furosemide", "40 mg", "40 mg", "oral", "each morning", 28, 28, "Weigh daily")],
+    "E78.5": [("Atorvastatin", "20 mg", "20 mg", "oral", "once daily at night", 28, 28, None)],
+    "H66.9": [
+        ("Paracetamol", "120 mg/5 ml", "240 mg", "oral", "up to four times daily", 3, 100, None)
+    ],
+    "L20.9": [("Cetirizine", "10 mg", "10 mg", "oral", "at night", 14, 14, None)],
+    "M17.1": [("Paracetamol", "500 mg", "1 g", "oral", "four times daily", 28, 224, None)],
+    "S93.4": [
+        ("Ibuprofen", "400 mg", "400 mg", "oral", "three times daily with food", 5, 15, None)
+    ],
+    "M75.1": [("Naproxen", "500 mg", "500 mg", "oral", "twice daily with food", 10, 20, None)],
+    "L50.0": [("Cetirizine", "10 mg", "10 mg", "oral", "once daily", 28, 28, None)],
+    "L70.0": [("Doxycycline", "100 mg", "100 mg", "oral", "once daily", 90, 90, None)],
+}
+
+
+async def _visit_prescriptions(db: AsyncSession, pharmacist: Actor | None, today: date) -> int:
+    """Prescriptions written from the demo's signed visits, through the safety checks: a
+    medicine the checks refuse (an allergy, say) is not prescribed, as a doctor would not.
+    Half of those before today were dispensed."""
+    written = 0
+    for (
+        encounter_id,
+        patient_id,
+        author_id,
+        code,
+        signed_at,
+    ) in await clinical_service.signed_visits(db):
+        course = VISIT_COURSES.get(code)
+        if not course:
+            continue
+        items = await _items(db, course)
+        if not items:
+            continue
+        doctor = Actor(id=author_id, username="demo", role="doctor", via="demo")
+        try:
+            async with db.begin_nested():
+                prescription = await prescribing.prescribe(
+                    db,
+                    doctor,
+                    schemas.PrescriptionCreate(
+                        patient_id=patient_id, encounter_id=encounter_id, items=items
+                    ),
+                )
+        except DomainError:
+            continue
+        prescription.created_at = signed_at
+        written += 1
+        if pharmacist is not None and signed_at.date() < today and written % 2:
+            try:
+                async with db.begin_nested():
+                    await dispensing.dispense(db, pharmacist, prescription.id, today=today)
+            except DomainError:
+                pass  # out of stock on the shelf: left for the pharmacy's queue
+    return written
+
+
 async def _items(db: AsyncSession, course: list[tuple]) -> list[schemas.ItemIn]:
     items = []
     for name, strength, dose, route, frequency, days, quantity, instructions in course:
-        medicine_id = await db.scalar(
-            select(Medicine.id).where(Medicine.name == name, Medicine.strength == strength)
-        )
+        query = select(Medicine.id).where(Medicine.name == name)
+        if strength is not None:
+            query = query.where(Medicine.strength == strength)
+        medicine_id = await db.scalar(query.order_by(Medicine.id).limit(1))
         if medicine_id is None:
             continue
         items.append(
@@ -247,3 +327,4 @@ async def seed(db: AsyncSession, *, now: datetime, zone: ZoneInfo) -> None:
             await renewals.request_renewal(
                 db, paula, mine, "My statin runs out next week — could you renew it, please?"
             )
+    await _visit_prescriptions(db, pharmacist, today)

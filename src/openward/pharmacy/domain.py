@@ -4,6 +4,7 @@ dispensing, renewals; its medications and prescriptions show on the chart."""
 from __future__ import annotations
 
 from openward.clinical.chart import MEDICATIONS, TIMELINE
+from openward.clinical.visit_history import VISIT_PRESCRIPTIONS
 from openward.core.domains import DemoRun, Domain, Link
 from openward.pharmacy import api, cards, chart, demo, models, pages, reactions
 from openward.pharmacy.events import PrescriptionReady, RenewalDecided, RenewalRequested
@@ -44,7 +45,11 @@ domain = Domain(
         (RenewalDecided, reactions.renewal_decided),
     ],
     dashboard_cards=[cards.cards],
-    extends=[(TIMELINE, chart.timeline), (MEDICATIONS, chart.active_medications)],
+    extends=[
+        (TIMELINE, chart.timeline),
+        (MEDICATIONS, chart.active_medications),
+        (VISIT_PRESCRIPTIONS, chart.visit_prescriptions),
+    ],
     demo=_demo,
     demo_steps=["pharmacy"],
     catalogues={"medicines and supplies": demo.seed_catalogue},

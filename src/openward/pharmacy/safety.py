@@ -22,7 +22,10 @@ SEVERITIES = ("minor", "moderate", "severe")
 # A medicine prescribed within this many days (and not cancelled) counts as current therapy
 # for the duplicate check.
 DUPLICATE_WINDOW_DAYS = 30
+# An allergy of unknown severity (told at registration, not yet confirmed) is treated as
+# severe: the prescriber confirms with the patient or gives an override reason.
 ALLERGY_SEVERITY = {
+    "unknown": "severe",
     "mild": "minor",
     "moderate": "moderate",
     "severe": "severe",

@@ -61,6 +61,12 @@ class MedicineOut(BaseModel):
     is_supply: bool
     is_active: bool
     label: str
+    usual_route: str | None = Field(
+        default=None, description="The route its form implies (tablet: oral), if any"
+    )
+    last_prescribed_at: datetime | None = Field(
+        default=None, description="When the caller last prescribed it (order=recent only)"
+    )
 
 
 class MedicineList(BaseModel):

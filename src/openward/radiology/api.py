@@ -27,6 +27,7 @@ Reader = Annotated[Actor, require("radiology:read")]
 Orderer = Annotated[Actor, require("radiology:order")]
 Scheduler = Annotated[Actor, require("radiology:schedule")]
 Radiologist = Annotated[Actor, require("radiology:process")]
+Acknowledger = Annotated[Actor, require("radiology:acknowledge")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 ATTACHMENT_ERRORS = {
     413: {"description": "The file is larger than settings.upload_max_mb (file_too_large)"},
@@ -167,11 +168,29 @@ async def report(
 @router.post(
     "/orders/{order_id}/verify",
     response_model=schemas.OrderOut,
-    summary="Sign the report off: the doctor and the patient are told it is ready",
+    summary="Sign the report off (a second radiologist: 409 second_person_required for its "
+    "author); the doctor reads it now, the patient once acknowledged or after the delay",
 )
 async def verify(order_id: RowId, request: Request, actor: Radiologist, db: DB):
-    order = await radiology_workflow.verify(db, actor, order_id)
+    settings = settings_of(request)
+    order = await radiology_workflow.verify(
+        db,
+        actor,
+        order_id,
+        release_hours=settings.result_release_hours,
+        allow_self_verification=settings.allow_self_verification,
+    )
     return await _out(request, db, actor, order)
+
+
+@router.post(
+    "/orders/{order_id}/acknowledge",
+    response_model=schemas.AcknowledgementOut,
+    summary="The requesting doctor has read the verified report (it reaches the patient now)",
+)
+async def acknowledge(order_id: RowId, actor: Acknowledger, db: DB):
+    order = await radiology_workflow.acknowledge(db, actor, order_id)
+    return await radiology_orders.acknowledgement(db, order)
 
 
 @router.post(

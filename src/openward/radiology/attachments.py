@@ -28,7 +28,7 @@ from openward.radiology.errors import (
     UnsupportedFileType,
 )
 from openward.radiology.models import ImagingAttachment, ImagingOrder
-from openward.radiology.orders import check_access, get, require_permission
+from openward.radiology.orders import check_access, get, released, require_permission
 
 
 class AttachmentOnCancelledOrder(Conflict):
@@ -141,7 +141,7 @@ async def _images_allowed(db: AsyncSession, actor: Actor, order: ImagingOrder, a
         object_type="imaging_order",
         object_id=order.id,
     )
-    if actor.role == "patient" and order.status != "verified":
+    if actor.role == "patient" and not released(order):
         raise ReportNotVerified("The images are shown with the verified report.")
 
 

@@ -20,9 +20,11 @@ async def _radiologist(db: AsyncSession, settings: Settings, actor: Actor) -> li
     f = await radiology_service.dashboard_figures(db, actor, zone=settings.zone)
     worklist = "/radiology/worklist"
     return [
-        Card("stat", "STAT exams pending", f["stat_pending"], worklist, "danger"),
+        Card(
+            "stat", "STAT exams pending", f["stat_pending"], f"{worklist}?priority=stat", "danger"
+        ),
         Card("to_schedule", "To schedule", f["to_schedule"], f"{worklist}?status=ordered"),
-        Card("today", "Exams scheduled today", f["scheduled_today"], worklist),
+        Card("today", "Exams scheduled today", f["scheduled_today"], f"{worklist}?day=today"),
         Card(
             "to_report",
             "Performed, to report",

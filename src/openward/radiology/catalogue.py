@@ -10,6 +10,14 @@ from openward.radiology.errors import ExamNotFound
 from openward.radiology.models import ImagingExam, Modality
 
 
+def modality_label(code: str, name: str) -> str:
+    """A modality as a choice reads: its name, with the code added only when the name does
+    not already carry an abbreviation ("Computed tomography (CT)", "Ultrasound (US)")."""
+    if "(" in name:
+        return name
+    return f"{name} ({code})"
+
+
 async def list_modalities(db: AsyncSession) -> list[schemas.ModalityOut]:
     counts = dict(
         (

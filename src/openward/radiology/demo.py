@@ -302,11 +302,13 @@ async def seed(
     zone = zone or settings.zone
     doctor = await _actor(db, "doctor")
     radiologist = await _actor(db, "radiologist")
+    second_reader = await _actor(db, "radiologist2")  # verifies what the first reports
     reception = await _actor(db, "reception")
     nurse = await _actor(db, "nurse")
     paula_user = await identity_service.find_by_username(db, "patient")
-    if not (doctor and radiologist and reception and nurse and paula_user):
+    if not (doctor and radiologist and second_reader and reception and nurse and paula_user):
         return
+    release_hours = settings.result_release_hours
     system = Actor.system("demo")
     paula = await patients_service.for_user(db, system, paula_user.id)
     others, _ = await patients_service.search(db, system, None, limit=12)
@@ -354,7 +356,9 @@ async def seed(
                 now=at + timedelta(hours=3),
             )
         if "verify" in steps:
-            await radiology_workflow.verify(db, radiologist, o.id, now=at + timedelta(hours=5))
+            await radiology_workflow.verify(
+                db, second_reader, o.id, release_hours=release_hours, now=at + timedelta(hours=5)
+            )
         return at
 
     # Paula: a verified chest film (with the image) and an ultrasound booked for tomorrow.
@@ -391,7 +395,11 @@ async def seed(
         ),
         now=filmed + timedelta(hours=3),
     )
-    await radiology_workflow.verify(db, radiologist, chest.id, now=filmed + timedelta(hours=5))
+    await radiology_workflow.verify(
+        db, second_reader, chest.id, release_hours=release_hours, now=filmed + timedelta(hours=5)
+    )
+    # Dr. Mensah read it the next morning: Paula can read it too.
+    await radiology_workflow.acknowledge(db, doctor, chest.id, now=filmed + timedelta(hours=20))
     upcoming = await order(
         paula.id,
         "US-ABD",

@@ -7,7 +7,7 @@ from openward.clinical.chart import TIMELINE
 from openward.config import ROLES
 from openward.core.domains import DemoRun, Domain, Link
 from openward.radiology import api, cards, chart, demo, models, pages, reactions
-from openward.radiology.events import ReportReady
+from openward.radiology.events import ReportAcknowledged, ReportReady
 
 
 async def _demo(run: DemoRun) -> None:
@@ -31,8 +31,12 @@ domain = Domain(
         "radiology:schedule": ("receptionist", "radiologist"),
         "radiology:process": ("radiologist",),
         "radiology:read": ("receptionist", "nurse", "doctor", "radiologist", "patient"),
+        "radiology:acknowledge": ("doctor",),
     },
-    subscribers=[(ReportReady, reactions.imaging_report_ready)],
+    subscribers=[
+        (ReportReady, reactions.imaging_report_ready),
+        (ReportAcknowledged, reactions.imaging_report_acknowledged),
+    ],
     dashboard_cards=[cards.cards],
     extends=[(TIMELINE, chart.timeline)],
     demo=_demo,

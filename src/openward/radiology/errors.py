@@ -71,3 +71,18 @@ class FileTooLarge(DomainError):
     status = 413
     code = "file_too_large"
     title = "The file is larger than the upload limit"
+
+
+class SecondPersonRequired(Conflict):
+    code = "second_person_required"
+    title = "A report is verified by someone other than the radiologist who wrote it"
+
+
+class NotOrderingDoctor(PermissionDenied):
+    code = "not_ordering_doctor"
+    title = "Only the doctor who requested the exam acknowledges its report"
+
+
+class NotYetFinal(Conflict):
+    code = "not_final"
+    title = "A report is acknowledged once it is verified"

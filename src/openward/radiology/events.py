@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from openward.core.events import Event
 
@@ -16,3 +17,14 @@ class ReportReady(Event):
     patient_id: int
     doctor_user_id: int | None
     exam: str  # exam name
+    released_at: datetime | None = None  # when the patient may read it
+
+
+@dataclass(frozen=True)
+class ReportAcknowledged(Event):
+    """The requesting doctor acknowledged the verified report: it reaches the patient now."""
+
+    NAME = "radiology.report_acknowledged"
+    order_id: int
+    patient_id: int
+    exam: str

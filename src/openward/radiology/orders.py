@@ -88,9 +88,28 @@ async def get_for(
 async def my_report(db: AsyncSession, actor: Actor, order_id: int) -> ImagingOrder:
     """A patient's own verified report; anything else does not exist for them."""
     order = await get_for(db, actor, order_id)
-    if actor.role == "patient" and order.status != "verified":
+    if actor.role == "patient" and not released(order):
         raise ReportNotVerified()
     return order
+
+
+def released(order: ImagingOrder, now: datetime | None = None) -> bool:
+    """A verified report reaches the patient once the requesting doctor acknowledged it or
+    the release delay after verification passed (`released_at`, set by `workflow.verify`)."""
+    return (
+        order.status == "verified"
+        and order.released_at is not None
+        and order.released_at <= (now or utcnow())
+    )
+
+
+def released_to_patients():
+    """SQL: the report has reached the patient (see `released`)."""
+    return (
+        (ImagingOrder.status == "verified")
+        & ImagingOrder.released_at.is_not(None)
+        & (ImagingOrder.released_at <= utcnow())
+    )
 
 
 def report_visible(actor: Actor, order: ImagingOrder) -> bool:
@@ -100,6 +119,8 @@ def report_visible(actor: Actor, order: ImagingOrder) -> bool:
         return False
     if actor.role == "radiologist":
         return True
+    if actor.role == "patient":
+        return released(order)
     return order.status == "verified" and actor.role in VERIFIED_REPORT_READERS
 
 
@@ -133,6 +154,7 @@ async def present(
                 o.performed_by,
                 o.reported_by,
                 o.verified_by,
+                o.acknowledged_by,
             )
         },
     )
@@ -181,6 +203,16 @@ async def present(
                 verified_at=_local(o.verified_at, zone),
                 verified_by=o.verified_by,
                 verified_by_name=names.get(o.verified_by) if o.verified_by else None,
+                acknowledged_at=_local(o.acknowledged_at, zone),
+                acknowledged_by=o.acknowledged_by,
+                acknowledged_by_name=names.get(o.acknowledged_by) if o.acknowledged_by else None,
+                released_at=_local(o.released_at, zone),
+                released_to_patient=released(o),
+                can_acknowledge=o.status == "verified"
+                and o.acknowledged_at is None
+                and actor.role == "doctor"
+                and actor.id is not None
+                and actor.id == (o.doctor_user_id or o.ordered_by),
                 cancelled_at=_local(o.cancelled_at, zone),
                 cancelled_by=o.cancelled_by,
                 cancel_reason=o.cancel_reason,
@@ -188,6 +220,20 @@ async def present(
             )
         )
     return out
+
+
+async def acknowledgement(db: AsyncSession, order: ImagingOrder) -> schemas.AcknowledgementOut:
+    """Who acknowledged the report and when (the acknowledging call audited it)."""
+    assert order.acknowledged_by is not None and order.acknowledged_at is not None
+    names = await identity_service.full_names(db, [order.acknowledged_by])
+    return schemas.AcknowledgementOut(
+        order_id=order.id,
+        status=order.status,
+        acknowledged_by=order.acknowledged_by,
+        acknowledged_by_name=names.get(order.acknowledged_by),
+        acknowledged_at=order.acknowledged_at,
+        released_at=order.released_at,
+    )
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:

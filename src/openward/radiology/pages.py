@@ -38,6 +38,7 @@ Reader = Annotated[Actor, require("radiology:read")]
 Orderer = Annotated[Actor, require("radiology:order")]
 Scheduler = Annotated[Actor, require("radiology:schedule")]
 Radiologist = Annotated[Actor, require("radiology:process")]
+Acknowledger = Annotated[Actor, require("radiology:acknowledge")]
 Patient = Annotated[Actor, require("clinical:self")]
 PAGE = 25
 PRIORITY_LABELS = {"stat": "Stat", "urgent": "Urgent", "routine": "Routine"}
@@ -48,7 +49,8 @@ def _filters_query(filters: dict[str, Any]) -> str:
 
 
 async def _modality_choices(db: Any) -> list[tuple[str, str]]:
-    return [(m.code, f"{m.name} ({m.code})") for m in await radiology_catalogue.list_modalities(db)]
+    modalities = await radiology_catalogue.list_modalities(db)
+    return [(m.code, radiology_catalogue.modality_label(m.code, m.name)) for m in modalities]
 
 
 # ---------------------------------------------------------------- lists
@@ -104,22 +106,41 @@ async def worklist_page(
     db: DB,
     status: Annotated[str | None, Query(max_length=20)] = None,
     modality: Annotated[str | None, Query(max_length=10)] = None,
+    priority: Annotated[str | None, Query(max_length=10)] = None,
+    day: Annotated[str | None, Query(max_length=10)] = None,
     offset: Offset = 0,
 ):
+    """The open orders, or one card's list: ?priority=stat (STAT exams pending) or
+    ?day=today (exams booked today)."""
     zone = settings_of(request).zone
     status = status if status in ORDER_STATUSES else None
+    priority = "stat" if priority == "stat" else None
+    day = "today" if day == "today" else None
+    today = datetime.now(zone).date()
+    start = datetime.combine(today, time.min, tzinfo=zone)
+    statuses = radiology_workflow.OPEN_STATUSES
+    if priority:
+        statuses = radiology_service.STAT_PENDING
+    if day:
+        statuses = radiology_service.BOOKED_TODAY
     rows, total = await radiology_worklist.list_orders(
         db,
         actor,
         status=status,
-        statuses=None if status else radiology_workflow.OPEN_STATUSES,
+        statuses=None if status else statuses,
         modality=modality or None,
+        priority=priority,
+        scheduled_from=start if day else None,
+        scheduled_before=start + timedelta(days=1) if day else None,
         limit=PAGE,
         offset=offset,
     )
-    today = datetime.now(zone).date()
-    start = datetime.combine(today, time.min, tzinfo=zone)
-    filters = {"status": status or "", "modality": modality or ""}
+    filters = {
+        "status": status or "",
+        "modality": modality or "",
+        "priority": priority or "",
+        "day": day or "",
+    }
     return render(
         request,
         "radiology/worklist.html",
@@ -215,7 +236,7 @@ async def new_order_submit(request: Request, actor: Orderer, db: DB):
             flash(request, f"Imaging order {order.id} placed.")
             return redirect(request, f"/radiology/orders/{order.id}")
     context = await _new_context(request, db, actor, values, errors)
-    return render(request, "radiology/new.html", context, status_code=422)
+    return render(request, "radiology/new.html", context)
 
 
 # ---------------------------------------------------------------- one order
@@ -290,9 +311,7 @@ async def _act(
         if set(errors) <= {"form"}:
             flash(request, errors.get("form", "That did not work."), "error")
             return redirect(request, f"/radiology/orders/{order_id}")
-        return await _detail(
-            request, db, actor, order_id, errors=errors, values=values, status_code=422
-        )
+        return await _detail(request, db, actor, order_id, errors=errors, values=values)
     flash(request, done)
     return redirect(request, f"/radiology/orders/{order_id}")
 
@@ -335,8 +354,16 @@ async def report_submit(order_id: RowId, request: Request, actor: Radiologist, d
 
 @router.post("/radiology/orders/{order_id}/verify")
 async def verify_submit(order_id: RowId, request: Request, actor: Radiologist, db: DB):
+    settings = settings_of(request)
+
     async def go(_values: dict[str, str]) -> None:
-        await radiology_workflow.verify(db, actor, order_id)
+        await radiology_workflow.verify(
+            db,
+            actor,
+            order_id,
+            release_hours=settings.result_release_hours,
+            allow_self_verification=settings.allow_self_verification,
+        )
 
     return await _act(
         request,
@@ -345,8 +372,23 @@ async def verify_submit(order_id: RowId, request: Request, actor: Radiologist, d
         order_id,
         (),
         go,
-        "Report verified: the requesting doctor and the patient can read it now.",
+        "Report verified: the requesting doctor can read it now, the patient once the doctor "
+        "has seen it.",
     )
+
+
+@router.post("/radiology/orders/{order_id}/acknowledge")
+async def acknowledge_submit(order_id: RowId, request: Request, actor: Acknowledger, db: DB):
+    form = await read_form(request)
+    back = "/results" if form.get("return_to") == "/results" else f"/radiology/orders/{order_id}"
+    try:
+        await radiology_workflow.acknowledge(db, actor, order_id)
+    except DomainError as exc:
+        await form_failure(db, exc)
+        flash(request, exc.detail, "error")
+        return redirect(request, back)
+    flash(request, f"Imaging order #{order_id} acknowledged: the patient can read the report now.")
+    return redirect(request, back)
 
 
 @router.post("/radiology/orders/{order_id}/cancel")

@@ -149,6 +149,20 @@ class OrderOut(BaseModel):
     verified_at: datetime | None
     verified_by: int | None
     verified_by_name: str | None
+    acknowledged_at: datetime | None = Field(
+        default=None, description="When the requesting doctor acknowledged the report"
+    )
+    acknowledged_by: int | None = None
+    acknowledged_by_name: str | None = None
+    released_at: datetime | None = Field(
+        default=None,
+        description="When the report reaches the patient: the acknowledgement, or the end of "
+        "the release delay after verification",
+    )
+    released_to_patient: bool = False
+    can_acknowledge: bool = Field(
+        default=False, description="The reader requested the exam and may acknowledge now"
+    )
     cancelled_at: datetime | None
     cancelled_by: int | None
     cancel_reason: str | None
@@ -158,3 +172,14 @@ class OrderOut(BaseModel):
 class OrderList(BaseModel):
     items: list[OrderOut]
     total: int
+
+
+class AcknowledgementOut(BaseModel):
+    """The requesting doctor's acknowledgement of a verified report."""
+
+    order_id: int
+    status: str
+    acknowledged_by: int
+    acknowledged_by_name: str | None
+    acknowledged_at: datetime
+    released_at: datetime | None = Field(description="When the report reaches the patient")

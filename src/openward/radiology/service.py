@@ -10,8 +10,12 @@ Choices worth knowing:
 - Scheduling does not refuse two exams overlapping on one modality: the catalogue has no
   rooms or machines, and most departments run several X-ray rooms and ultrasound couches.
   The worklist shows each day's bookings per modality so the desk can spread them.
-- The radiologist who wrote a report may verify it (sign it off); hospitals that want a
-  second reader do so by practice, not by this rule. Re-reporting is allowed until then.
+- A second radiologist verifies (signs off) a report: its author is refused with 409
+  `second_person_required`, unless settings.allow_self_verification (one-person
+  departments), when the verification is audited as self-verified. Re-reporting is allowed
+  until then.
+- The requesting doctor acknowledges a verified report; the patient reads it from then, or
+  settings.result_release_hours after verification, whichever comes first.
 - An exam is performed only once it is scheduled (a walk-in is scheduled for now + a few
   minutes first), so the steps are exactly ordered -> scheduled -> performed -> reported
   -> verified; cancelling is possible before the exam is performed. Who may read a report:
@@ -32,17 +36,29 @@ from openward.core import audit
 from openward.core.actors import Actor
 from openward.core.timeline import InboxRow
 from openward.db import utcnow
+from openward.identity import service as identity_service
 from openward.patients import service as patients_service
 from openward.radiology.models import ImagingExam, ImagingOrder, Modality
+from openward.radiology.orders import released_to_patients
 from openward.radiology.workflow import TRANSITIONS
 from openward.radiology.worklist import audit_list
 
 INBOX_DAYS = 30
+# What the radiologist's cards count (and the worklist filters behind them show).
+BOOKED_TODAY = ("scheduled", "performed", "reported", "verified")
+STAT_PENDING = ("ordered", "scheduled", "performed")
 
 
-async def inbox(db: AsyncSession, actor: Actor, *, limit: int = 100) -> list[InboxRow]:
-    """Verified reports of exams this doctor requested, from the last 30 days, newest first."""
+async def inbox(
+    db: AsyncSession, actor: Actor, *, limit: int = 100, to_acknowledge: bool = False
+) -> list[InboxRow]:
+    """Verified reports of exams this doctor requested, from the last 30 days, newest first.
+    `to_acknowledge`: every one not yet acknowledged, however old."""
     since = utcnow() - timedelta(days=INBOX_DAYS)
+    if to_acknowledge:
+        recent = ImagingOrder.acknowledged_at.is_(None)
+    else:
+        recent = ImagingOrder.verified_at >= since
     rows = list(
         (
             await db.execute(
@@ -51,7 +67,7 @@ async def inbox(db: AsyncSession, actor: Actor, *, limit: int = 100) -> list[Inb
                 .where(
                     ImagingOrder.doctor_user_id == actor.id,
                     ImagingOrder.status == "verified",
-                    ImagingOrder.verified_at >= since,
+                    recent,
                 )
                 .order_by(ImagingOrder.verified_at.desc(), ImagingOrder.id.desc())
                 .limit(limit)
@@ -59,6 +75,9 @@ async def inbox(db: AsyncSession, actor: Actor, *, limit: int = 100) -> list[Inb
         ).all()
     )
     patients = await patients_service.briefs(db, [order.patient_id for order, _name in rows])
+    acknowledgers = await identity_service.full_names(
+        db, [order.acknowledged_by for order, _name in rows]
+    )
     await audit_list(db, actor, [order for order, _name in rows], action="radiology.inbox")
     return [
         InboxRow(
@@ -72,9 +91,30 @@ async def inbox(db: AsyncSession, actor: Actor, *, limit: int = 100) -> list[Inb
             status=order.status,
             flag=None,
             link=f"/radiology/orders/{order.id}",
+            acknowledged_at=order.acknowledged_at,
+            acknowledged_by_name=acknowledgers.get(order.acknowledged_by)
+            if order.acknowledged_by
+            else None,
+            acknowledge_url=None
+            if order.acknowledged_at
+            else f"/radiology/orders/{order.id}/acknowledge",
         )
         for order, name in rows
     ]
+
+
+async def to_acknowledge_count(db: AsyncSession, actor: Actor) -> int:
+    """The doctor's verified reports not yet acknowledged."""
+    return int(
+        await db.scalar(
+            select(func.count(ImagingOrder.id)).where(
+                ImagingOrder.doctor_user_id == actor.id,
+                ImagingOrder.status == "verified",
+                ImagingOrder.acknowledged_at.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +134,7 @@ class ReportRow:
 
 
 async def my_reports(db: AsyncSession, actor: Actor) -> list[ReportRow]:
-    """The signed-in patient's verified imaging reports, newest first (audited)."""
+    """The signed-in patient's imaging reports released to them, newest first (audited)."""
     patient_id = await patients_service.my_id(db, actor)
     if patient_id is None:
         return []
@@ -104,7 +144,7 @@ async def my_reports(db: AsyncSession, actor: Actor) -> list[ReportRow]:
                 select(ImagingOrder, ImagingExam.name, Modality.name)
                 .join(ImagingExam, ImagingExam.id == ImagingOrder.exam_id)
                 .join(Modality, Modality.id == ImagingExam.modality_id)
-                .where(ImagingOrder.patient_id == patient_id, ImagingOrder.status == "verified")
+                .where(ImagingOrder.patient_id == patient_id, released_to_patients())
                 .order_by(ImagingOrder.verified_at.desc(), ImagingOrder.id.desc())
             )
         ).all()
@@ -150,7 +190,7 @@ async def dashboard_figures(
     end = start + timedelta(days=1)
     scheduled_today = await db.scalar(
         select(func.count(ImagingOrder.id)).where(
-            ImagingOrder.status.in_(("scheduled", "performed", "reported", "verified")),
+            ImagingOrder.status.in_(BOOKED_TODAY),
             ImagingOrder.scheduled_at >= start,
             ImagingOrder.scheduled_at < end,
         )
@@ -158,7 +198,7 @@ async def dashboard_figures(
     stat_pending = await db.scalar(
         select(func.count(ImagingOrder.id)).where(
             ImagingOrder.priority == "stat",
-            ImagingOrder.status.in_(("ordered", "scheduled", "performed")),
+            ImagingOrder.status.in_(STAT_PENDING),
         )
     )
     by_status = {status: int(counted.get(status, 0)) for status in TRANSITIONS}

@@ -15,8 +15,14 @@ from openward.core.clock import as_aware
 from openward.core.errors import PermissionDenied
 from openward.db import utcnow
 from openward.radiology import schemas
-from openward.radiology.errors import InvalidTransition, NotInTheFuture
-from openward.radiology.events import ReportReady
+from openward.radiology.errors import (
+    InvalidTransition,
+    NotInTheFuture,
+    NotOrderingDoctor,
+    NotYetFinal,
+    SecondPersonRequired,
+)
+from openward.radiology.events import ReportAcknowledged, ReportReady
 from openward.radiology.models import ImagingExam, ImagingOrder
 from openward.radiology.orders import check_access, get, require_permission
 
@@ -144,14 +150,43 @@ async def report(
 
 
 async def verify(
-    db: AsyncSession, actor: Actor, order_id: int, *, now: datetime | None = None
+    db: AsyncSession,
+    actor: Actor,
+    order_id: int,
+    *,
+    release_hours: int,
+    allow_self_verification: bool = False,
+    now: datetime | None = None,
 ) -> ImagingOrder:
-    """Sign the report off: the ordering doctor and the patient may now read it."""
+    """Sign the report off: the ordering doctor may read it now, the patient once the doctor
+    acknowledged it or `release_hours` after verification. A second radiologist signs it off,
+    unless the hospital allows self-verification (audited as such)."""
     order = await _step(db, actor, order_id, "radiology:process", "verified", "verified")
+    self_verified = actor.id is not None and actor.id == order.reported_by
+    if self_verified and not allow_self_verification:
+        raise SecondPersonRequired(
+            "You wrote this report: another radiologist verifies it.",
+            extra={"reported_by": order.reported_by},
+        )
+    moment = now or utcnow()
     order.status = "verified"
-    order.verified_at = now or utcnow()
+    order.verified_at = moment
     order.verified_by = actor.id
-    await _record(db, actor, order, "verify", detail={"reported_by": order.reported_by})
+    order.released_at = moment + timedelta(hours=release_hours)
+    await _record(
+        db,
+        actor,
+        order,
+        "verify",
+        reason="self-verified: the setting allows one-person departments"
+        if self_verified
+        else None,
+        detail={
+            "reported_by": order.reported_by,
+            "self_verified": self_verified,
+            "released_at": order.released_at,
+        },
+    )
     exam = await db.get(ImagingExam, order.exam_id)
     await events.publish(
         db,
@@ -160,8 +195,49 @@ async def verify(
             patient_id=order.patient_id,
             doctor_user_id=order.doctor_user_id,
             exam=exam.name if exam else "Imaging exam",
+            released_at=order.released_at,
         ),
     )
+    return order
+
+
+def responsible_doctor(order: ImagingOrder) -> int | None:
+    """The doctor who requested the exam: the one named on it, else the orderer."""
+    return order.doctor_user_id or order.ordered_by
+
+
+async def acknowledge(
+    db: AsyncSession, actor: Actor, order_id: int, *, now: datetime | None = None
+) -> ImagingOrder:
+    """The requesting doctor has read the verified report: it reaches the patient now (if
+    the release delay has not already passed). Acknowledging again changes nothing."""
+    order = await get(db, order_id, lock=True)
+    await check_access(db, actor, order)
+    if actor.role != "doctor" or actor.id is None or actor.id != responsible_doctor(order):
+        raise NotOrderingDoctor()
+    if order.status != "verified":
+        raise NotYetFinal(
+            f"The report is not verified yet (the order is {order.status}).",
+            extra={"current_status": order.status},
+        )
+    if order.acknowledged_at is not None:
+        return order
+    moment = now or utcnow()
+    order.acknowledged_at, order.acknowledged_by = moment, actor.id
+    released_now = order.released_at is None or order.released_at > moment
+    if released_now:
+        order.released_at = moment
+    await _record(db, actor, order, "acknowledge", detail={"released_to_patient": released_now})
+    if released_now:
+        exam = await db.get(ImagingExam, order.exam_id)
+        await events.publish(
+            db,
+            ReportAcknowledged(
+                order_id=order.id,
+                patient_id=order.patient_id,
+                exam=exam.name if exam else "Imaging exam",
+            ),
+        )
     return order
 
 

@@ -68,6 +68,9 @@ async def list_orders(
     statuses: Sequence[str] | None = None,
     patient_id: int | None = None,
     modality: str | None = None,
+    priority: str | None = None,
+    scheduled_from: datetime | None = None,
+    scheduled_before: datetime | None = None,
     newest_first: bool = False,
     break_glass_reason: str | None = None,
     limit: int = 50,
@@ -80,6 +83,12 @@ async def list_orders(
         query = query.where(ImagingOrder.status == status)
     if statuses:
         query = query.where(ImagingOrder.status.in_(statuses))
+    if priority:
+        query = query.where(ImagingOrder.priority == priority)
+    if scheduled_from is not None:
+        query = query.where(ImagingOrder.scheduled_at >= scheduled_from)
+    if scheduled_before is not None:
+        query = query.where(ImagingOrder.scheduled_at < scheduled_before)
     if modality:
         query = query.where(
             ImagingOrder.exam_id.in_(

@@ -40,6 +40,8 @@ class InboxRowOut(BaseModel):
     status: str
     flag: Literal["critical", "abnormal"] | None
     link: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by_name: str | None = None
 
 
 class InboxOut(BaseModel):
@@ -50,12 +52,19 @@ class InboxOut(BaseModel):
 @router.get(
     "/results/inbox",
     response_model=InboxOut,
-    summary="The doctor's lab results and imaging reports, critical first",
+    summary="The doctor's lab results and imaging reports, unacknowledged critical first",
 )
 async def results_inbox_api(
     actor: Annotated[Actor, require("results:inbox")],
     db: DB,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    to_acknowledge: Annotated[
+        bool, Query(description="Only verified results not yet acknowledged")
+    ] = False,
 ):
-    rows = await results_inbox.inbox(db, actor, limit=limit)
-    return {"items": [InboxRowOut(**vars(r)) for r in rows], "total": len(rows)}
+    rows = await results_inbox.inbox(db, actor, limit=limit, to_acknowledge=to_acknowledge)
+    fields = InboxRowOut.model_fields
+    return {
+        "items": [InboxRowOut(**{k: v for k, v in vars(r).items() if k in fields}) for r in rows],
+        "total": len(rows),
+    }

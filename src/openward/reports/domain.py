@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from openward.config import ROLES
 from openward.core.domains import Domain, Link
-from openward.reports import api, pages
+from openward.reports import api, cards, pages
 
 domain = Domain(
     name="reports",
@@ -18,4 +18,5 @@ domain = Domain(
         Link("My results", "/my/results", "clinical:self", "flask", rank=150),
     ],
     permissions={"dashboard:view": ROLES, "results:inbox": ("doctor",)},
+    dashboard_cards=[cards.cards],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from openward.core.actors import Actor
 from openward.identity.access import DB, require
@@ -13,6 +13,7 @@ from openward.lab import results as lab_results
 from openward.radiology import service as radiology_service
 from openward.reports import results as results_inbox
 from openward.reports import service as reports_service
+from openward.web.status import status_label
 from openward.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,13 +37,20 @@ async def dashboard_page(
 
 
 def _status_rows(counts: dict[str, int]) -> list[tuple[str, int, None]]:
-    return [(status.replace("_", " ").capitalize(), n, None) for status, n in counts.items()]
+    return [(status_label(status), n, None) for status, n in counts.items()]
 
 
 @router.get("/results")
-async def results_page(request: Request, actor: Annotated[Actor, require("results:inbox")], db: DB):
-    rows = await results_inbox.inbox(db, actor)
-    return render(request, "reports/results.html", {"rows": rows})
+async def results_page(
+    request: Request,
+    actor: Annotated[Actor, require("results:inbox")],
+    db: DB,
+    show: Annotated[str | None, Query(max_length=20)] = None,
+):
+    """The results inbox, or only the results still to acknowledge (?show=to_acknowledge)."""
+    to_acknowledge = show == "to_acknowledge"
+    rows = await results_inbox.inbox(db, actor, to_acknowledge=to_acknowledge)
+    return render(request, "reports/results.html", {"rows": rows, "to_acknowledge": to_acknowledge})
 
 
 @router.get("/my/results")

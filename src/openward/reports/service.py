@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from openward.clinical import service as clinical_service
 from openward.config import Settings
 from openward.core.actors import Actor
 from openward.identity import service as identity_service
@@ -170,8 +171,8 @@ async def _doctor_dashboard(
 async def _patient_dashboard(
     db: AsyncSession, settings: Settings, actor: Actor, patient_id: int, lists: dict
 ) -> None:
-    """The patient's coming appointments and past visits with their treatments."""
-    record = await scheduling_service.history(db, actor, patient_id, zone=settings.zone)
+    """The patient's coming appointments and past visits with what was done at each."""
+    record = await clinical_service.history(db, actor, patient_id, zone=settings.zone)
     now = datetime.now(settings.zone)
     upcoming = [i for i in record.items if i.start >= now and i.status == "booked"]
     lists["upcoming"] = [i.model_dump() for i in reversed(upcoming)]

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.core import audit
 from openward.core.actors import Actor
+from openward.db import utcnow
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourRecord
-from openward.scheduling import schemas
+from openward.scheduling import schemas, timing
 from openward.scheduling.errors import AppointmentNotFound, NotYourAppointment
 from openward.scheduling.models import Appointment
 from openward.staff import service as staff_service
@@ -72,6 +73,7 @@ async def present(
 
 
 def _out(a: Appointment, shown: Shown, zone: ZoneInfo) -> schemas.AppointmentOut:
+    now = utcnow()
     return schemas.AppointmentOut(
         id=a.id,
         status=a.status,
@@ -90,6 +92,10 @@ def _out(a: Appointment, shown: Shown, zone: ZoneInfo) -> schemas.AppointmentOut
         completed_at=_local(a.completed_at, zone),
         cancelled_at=_local(a.cancelled_at, zone),
         cancel_reason=a.cancel_reason,
+        may_check_in=timing.may_check_in(a, zone, now),
+        may_mark_no_show=timing.may_mark_no_show(a, zone, now),
+        waiting_minutes=timing.waiting_minutes(a, now),
+        overdue=timing.is_overdue(a, now),
     )
 
 

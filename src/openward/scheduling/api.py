@@ -1,15 +1,14 @@
-"""Appointments as JSON: booking, rescheduling, the visit's status, history and export."""
+"""Appointments as JSON: booking, rescheduling and the visit's status."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import Response
 
 from openward.core.actors import Actor
 from openward.core.dates import Day
-from openward.core.params import BreakGlassReason, Offset, QueryId, RowId
+from openward.core.params import Offset, QueryId, RowId
 from openward.identity.access import DB, require, settings_of
 from openward.scheduling import schemas
 from openward.scheduling import service as scheduling_service
@@ -105,67 +104,24 @@ async def cancel(
 
 @router.post("/appointments/{appointment_id}/check-in", response_model=schemas.AppointmentOut)
 async def check_in(appointment_id: RowId, request: Request, actor: Attendant, db: DB):
-    appointment = await scheduling_service.check_in(db, actor, appointment_id)
+    appointment = await scheduling_service.check_in(db, actor, appointment_id, zone=_zone(request))
     return await _out(request, db, appointment)
 
 
 @router.post("/appointments/{appointment_id}/no-show", response_model=schemas.AppointmentOut)
 async def no_show(appointment_id: RowId, request: Request, actor: Attendant, db: DB):
-    appointment = await scheduling_service.mark_no_show(db, actor, appointment_id)
+    appointment = await scheduling_service.mark_no_show(
+        db, actor, appointment_id, zone=_zone(request)
+    )
     return await _out(request, db, appointment)
 
 
 @router.post(
     "/appointments/{appointment_id}/complete",
     response_model=schemas.AppointmentOut,
-    summary="Complete the visit with its treatment record (the appointment's doctor)",
+    summary="A visit is completed by signing its encounter: 409 encounter_required until then",
+    responses={409: {"description": "`encounter_required`: sign the visit's encounter"}},
 )
-async def complete(
-    appointment_id: RowId, data: schemas.CompleteIn, request: Request, actor: Doctor, db: DB
-):
-    appointment = await scheduling_service.complete(db, actor, appointment_id, data)
+async def complete(appointment_id: RowId, request: Request, actor: Doctor, db: DB):
+    appointment = await scheduling_service.complete(db, actor, appointment_id)
     return await _out(request, db, appointment)
-
-
-# ---------------------------------------------------------------- history
-
-
-@router.get(
-    "/patients/{patient_id}/history",
-    response_model=schemas.PatientHistory,
-    summary="Appointments with their treatment records, newest first",
-)
-async def history(
-    patient_id: RowId,
-    request: Request,
-    actor: HistoryReader,
-    db: DB,
-    x_break_glass_reason: BreakGlassReason = None,
-):
-    return await scheduling_service.history(
-        db, actor, patient_id, zone=_zone(request), break_glass_reason=x_break_glass_reason
-    )
-
-
-@router.get(
-    "/patients/{patient_id}/treatments.csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The history as CSV"}},
-    summary="Download the history as CSV",
-)
-async def history_csv(
-    patient_id: RowId,
-    request: Request,
-    actor: HistoryReader,
-    db: DB,
-    x_break_glass_reason: BreakGlassReason = None,
-):
-    record = await scheduling_service.history(
-        db, actor, patient_id, zone=_zone(request), break_glass_reason=x_break_glass_reason
-    )
-    filename = f"treatments-{record.patient['mrn']}.csv"
-    return Response(
-        scheduling_service.history_csv(record),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -87,38 +88,43 @@ DOCTORS = [
     ),
 ]
 
-GIVEN = [
-    "José",
-    "Zoë",
-    "Łukasz",
-    "Chloé",
-    "Aisha",
-    "Mohammed",
-    "Mei",
-    "Oliver",
-    "Amelia",
-    "Søren",
-    "Ingrid",
-    "Ravi",
-    "Ananya",
-    "Kwame",
-    "Fatima",
-    "Liam",
-    "Noah",
-    "Emma",
-    "Hiroshi",
-    "Yuki",
-    "Mateo",
-    "Lucía",
-    "Nikolai",
-    "Olga",
-    "Tariq",
-    "Leila",
-    "Seán",
-    "Siobhán",
-    "Björn",
-    "Elif",
-]
+# Given names by sex, so that every demo patient's name fits the sex on their record.
+GIVEN = {
+    "female": [
+        "Zoë",
+        "Chloé",
+        "Aisha",
+        "Mei",
+        "Amelia",
+        "Ingrid",
+        "Ananya",
+        "Fatima",
+        "Emma",
+        "Yuki",
+        "Lucía",
+        "Olga",
+        "Leila",
+        "Siobhán",
+        "Elif",
+    ],
+    "male": [
+        "José",
+        "Łukasz",
+        "Mohammed",
+        "Oliver",
+        "Søren",
+        "Ravi",
+        "Kwame",
+        "Liam",
+        "Noah",
+        "Hiroshi",
+        "Mateo",
+        "Nikolai",
+        "Tariq",
+        "Seán",
+        "Björn",
+    ],
+}
 FAMILY = [
     "García",
     "Müller",
@@ -153,49 +159,41 @@ FAMILY = [
 ]
 STREETS = ["Church Road", "High Street", "Station Road", "Mill Lane", "Park Avenue", "Elm Grove"]
 BLOOD = list(patient_schemas.BLOOD_GROUPS)
-REASONS = [
-    "Follow-up",
-    "Persistent cough",
-    "Chest pain on exertion",
-    "Annual check-up",
-    "Rash on both arms",
-    "Knee pain after running",
-    "Fever for three days",
-    "Blood pressure review",
-    "Headaches",
-    "Back pain",
-    "Vaccination advice",
+# Why patients book, by department: the clinical demo writes each visit's encounter from
+# its reason (clinical.demo_visits.VISITS), so reason, specialty and diagnosis agree.
+REASONS = {
+    "General Medicine": [
+        "Blood pressure review",
+        "Persistent cough",
+        "Fever for three days",
+        "Diabetes review",
+        "Headaches",
+        "Back pain",
+        "Annual check-up",
+        "Wheeze and night-time cough",
+    ],
+    "Cardiology": [
+        "Chest pain on exertion",
+        "Palpitations",
+        "Breathless on walking",
+        "Raised cholesterol",
+    ],
+    "Paediatrics": ["Earache and fever", "Vomiting and diarrhoea", "Itchy rash", "Cough and cold"],
+    "Orthopaedics": ["Knee pain after running", "Knee stiffness", "Twisted ankle", "Shoulder pain"],
+    "Dermatology": ["Rash on both arms", "Spots on the face", "Scaly patches", "Thickened toenail"],
+}
+# Allergies told at registration (substance, reaction, severity); None: not asked yet.
+TOLD_ALLERGIES = [
+    None,
+    (),
+    (),
+    (),
+    (("Penicillin", "Rash", "moderate"),),
+    (("Peanuts", "Swollen lips", "severe"),),
+    (("Latex", None, "unknown"),),
 ]
-DIAGNOSES = [
-    (
-        "Essential hypertension (I10)",
-        "Lifestyle advice; home BP diary.",
-        "Amlodipine 5 mg once daily",
-    ),
-    ("Acute upper respiratory infection (J06.9)", "Fluids, rest, paracetamol as needed.", None),
-    (
-        "Type 2 diabetes mellitus (E11.9)",
-        "Diet review; HbA1c in 3 months.",
-        "Metformin 500 mg twice daily",
-    ),
-    (
-        "Atopic dermatitis (L20.9)",
-        "Emollients; avoid irritants.",
-        "Hydrocortisone 1% cream twice daily",
-    ),
-    (
-        "Low back pain (M54.5)",
-        "Physiotherapy referral; stay active.",
-        "Ibuprofen 400 mg three times daily, 5 days",
-    ),
-    ("Stable angina (I20.8)", "Stress test booked.", "Glyceryl trinitrate spray as needed"),
-    ("Patellofemoral pain (M22.2)", "Quadriceps strengthening programme.", None),
-    (
-        "Migraine without aura (G43.0)",
-        "Headache diary; triggers discussed.",
-        "Sumatriptan 50 mg as needed",
-    ),
-]
+CHILDREN = 8  # patients under 16: the paediatricians see them, and only them
+PAEDIATRICS = "Paediatrics"
 STEPS = ["departments and doctors", "patients", "past visits", "today and the weeks ahead"]
 
 
@@ -299,11 +297,16 @@ async def load_clinic(
     patients.extend(paula[0])
     used: set[tuple[str, str]] = set()
     while len(patients) < 48:
-        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        sex = rng.choice(["female", "male"])
+        given, family = rng.choice(GIVEN[sex]), rng.choice(FAMILY)
         if (given, family) in used:
             continue
         used.add((given, family))
-        born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 80))
+        if len(used) <= CHILDREN:  # aged 1 to 15
+            born = today - timedelta(days=rng.randrange(365 + 1, 365 * 15))
+        else:
+            born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 62))
+        told = rng.choice(TOLD_ALLERGIES)
         patients.append(
             await patients_service.register(
                 db,
@@ -312,7 +315,7 @@ async def load_clinic(
                     given_name=given,
                     family_name=family,
                     date_of_birth=born,
-                    sex=rng.choice(["female", "male"]),
+                    sex=sex,
                     phone=f"+44 7700 9{rng.randrange(10000, 99999)}",
                     email=None,
                     address=f"{rng.randrange(1, 200)} {rng.choice(STREETS)}, London",
@@ -320,35 +323,68 @@ async def load_clinic(
                     national_id=f"QQ{rng.randrange(100000, 999999)}C"
                     if rng.random() < 0.6
                     else None,
-                    emergency_contact_name=f"{rng.choice(GIVEN)} {family}",
+                    emergency_contact_name=f"{rng.choice(GIVEN[rng.choice(list(GIVEN))])} {family}",
                     emergency_contact_phone=f"+44 7700 9{rng.randrange(10000, 99999)}",
-                    allergies_summary=rng.choice(
-                        [None, None, None, "Penicillin (rash)", "Peanuts", "Latex"]
-                    ),
+                    allergies=[
+                        patient_schemas.AllergyReported(
+                            substance=substance, reaction=reaction, severity=severity
+                        )
+                        for substance, reaction, severity in told or ()
+                    ],
+                    no_known_allergies=told == (),
                     allow_duplicate=True,
                 ),
             )
         )
-    for patient in patients[:6]:
+    adults = [p for p in patients if _age(p.date_of_birth, today) >= 16]
+    for patient in adults[:6]:
         await patients_service.assign_doctor(db, actor, patient.id, doctors[0].id)
+    # Children see the paediatricians, adults everyone else.
+    paediatric = {d.id for d in doctors if d.department_id == departments[PAEDIATRICS]}
+    children = [p for p in patients if _age(p.date_of_birth, today) < 16]
+    names = {
+        d.id: dept
+        for d in doctors
+        for dept, dept_id in departments.items()
+        if d.department_id == dept_id
+    }
+    clinic = Clinic(doctors, adults, children, paediatric, names)
 
     progress("past visits")
     for offset in range(21, 0, -1):
         day = today - timedelta(days=offset)
-        await _fill_day(db, actor, rng, zone, doctors, patients, day, now, per_doctor=3)
+        await _fill_day(db, actor, rng, zone, clinic, day, now, per_doctor=2)
     progress("today and the weeks ahead")
-    await _fill_day(db, actor, rng, zone, doctors, patients, today, now, per_doctor=6)
+    await _fill_day(db, actor, rng, zone, clinic, today, now, per_doctor=6)
     for offset in range(1, 15):
         day = today + timedelta(days=offset)
-        await _fill_day(db, actor, rng, zone, doctors, patients, day, now, per_doctor=3)
+        await _fill_day(db, actor, rng, zone, clinic, day, now, per_doctor=2)
     return created
 
 
-async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_doctor: int):
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Clinic:
+    doctors: list
+    adults: list
+    children: list
+    paediatric: set[int]
+    department_of: dict[int, str]
+
+    def patients_of(self, doctor) -> list:
+        return self.children if doctor.id in self.paediatric else self.adults
+
+
+async def _fill_day(db, actor, rng, zone, clinic: Clinic, day, now, *, per_doctor: int):
     """Book `per_doctor` visits with each doctor on `day`: those over by `now` are played out,
     those begun in the last two hours are waiting (or not arrived), later ones stay booked."""
     start_of_day = datetime.combine(day, time.min, tzinfo=zone)
+    doctors = clinic.doctors
     for doctor in doctors:
+        patients = clinic.patients_of(doctor)
         slots = await staff_service.grid_slots(db, doctor, day, zone)
         for slot_start, slot_end in sorted(rng.sample(slots, min(per_doctor, len(slots)))):
             patient = (
@@ -364,7 +400,7 @@ async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_do
                         patient_id=patient.id,
                         doctor_id=doctor.id,
                         start=slot_start,
-                        reason=rng.choice(REASONS),
+                        reason=rng.choice(REASONS[clinic.department_of[doctor.id]]),
                     ),
                     zone=zone,
                     now=start_of_day - timedelta(minutes=1),
@@ -375,37 +411,26 @@ async def _fill_day(db, actor, rng, zone, doctors, patients, day, now, *, per_do
             if slot_start >= now:
                 continue
             if now - slot_start < timedelta(hours=2):  # recent: waiting, or not arrived yet
-                if rng.random() < 0.5:
-                    await scheduling_service.check_in(db, actor, appointment.id)
+                same_day = slot_start.astimezone(zone).date() == now.astimezone(zone).date()
+                if same_day and rng.random() < 0.5:
+                    await scheduling_service.check_in(db, actor, appointment.id, zone=zone, now=now)
                 continue
-            await _play_out(db, actor, rng, appointment, doctor, slot_start, slot_end)
+            await _play_out(db, actor, rng, zone, appointment, doctor, slot_start, slot_end)
 
 
-async def _play_out(db, actor, rng, appointment, doctor, slot_start, slot_end) -> None:
-    """What happened at a visit that is already over: seen, missed or cancelled."""
+async def _play_out(db, actor, rng, zone, appointment, doctor, slot_start, slot_end) -> None:
+    """What happened at a visit that is already over: seen (checked in; its encounter comes
+    from the clinical demo), missed or cancelled, each at the time it happened."""
     roll = rng.random()
     if roll < 0.12:
-        await scheduling_service.mark_no_show(db, actor, appointment.id)
+        await scheduling_service.mark_no_show(db, actor, appointment.id, zone=zone, now=slot_end)
         return
     if roll < 0.22:
         await scheduling_service.cancel(db, actor, appointment.id, "Patient called to cancel")
         return
-    await scheduling_service.check_in(db, actor, appointment.id)
-    diagnosis, notes, prescription = rng.choice(DIAGNOSES)
-    doctor_actor = Actor(id=doctor.user_id, username="demo", role="doctor", via="demo")
-    await scheduling_service.complete(
-        db,
-        doctor_actor,
-        appointment.id,
-        scheduling_schemas.CompleteIn(
-            diagnosis=diagnosis,
-            treatment_notes=notes,
-            prescription=prescription,
-            next_visit_date=slot_start.date() + timedelta(days=rng.choice([14, 28, 90])),
-        ),
-    )
+    await scheduling_service.check_in(db, actor, appointment.id, zone=zone, now=slot_start)
     appointment.checked_in_at = slot_start - timedelta(minutes=rng.randrange(2, 15))
-    appointment.completed_at = slot_end
+    # Seen: the clinical demo writes and signs the visit's encounter, which completes it.
 
 
 async def load(run: DemoRun) -> None:

@@ -172,7 +172,7 @@ async def doctor_deactivate_submit(request: Request, doctor_id: RowId, actor: Ad
         view = await staff_service.set_doctor_active(db, actor, doctor_id, False, data.reason)
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
-        return await _profile(request, actor, db, doctor_id, errors=errors, status_code=422)
+        return await _profile(request, actor, db, doctor_id, errors=errors)
     future = await scheduling_service.future_for_doctor(
         db, actor, doctor_id, settings_of(request).zone
     )

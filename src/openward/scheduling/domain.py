@@ -1,10 +1,11 @@
-"""Scheduling: appointments (booking without double-booking, check-in, completion), free
-slots and the visit history; appointments feed the patients' care relationships."""
+"""Scheduling: appointments (booking without double-booking, check-in, completion by the
+visit's signed encounter), free slots and a patient's visits; appointments feed the
+patients' care relationships."""
 
 from __future__ import annotations
 
 from openward.core.domains import Domain, Link
-from openward.patients.service import VISIT_HISTORY
+from openward.patients.service import BANNER_FACTS
 from openward.scheduling import (
     api,
     demo,
@@ -13,8 +14,8 @@ from openward.scheduling import (
     models,
     pages,
     reactions,
+    visit_history,
 )
-from openward.scheduling import service as scheduling_service
 from openward.scheduling.events import AppointmentBooked, AppointmentCancelled
 
 _CLINIC = ("admin", "receptionist", "nurse", "doctor")
@@ -25,7 +26,10 @@ domain = Domain(
     api=[api.router, doctors_api.router],
     pages=[pages.router, doctors_pages.router],
     models=[models],
-    links=[Link("Appointments", "/appointments", "appointments:read", "calendar", rank=20)],
+    links=[
+        Link("Appointments", "/appointments", "appointments:read", "calendar", rank=20),
+        Link("Calendar", "/calendar", "calendar:read", "calendar", rank=21),
+    ],
     permissions={
         # Appointments: patients their own, doctors theirs (scoped in the service).
         "appointments:read": (*_CLINIC, "patient"),
@@ -33,13 +37,15 @@ domain = Domain(
         # Check-in and no-show: the front desk, and a doctor calling in their own patient.
         "appointments:attend": _CLINIC,
         "appointments:complete": ("doctor",),
+        # The day and week calendar of doctors and departments: the clinic, not patients.
+        "calendar:read": _CLINIC,
         "history:read": (*_CLINIC, "patient"),
     },
     subscribers=[
         (AppointmentBooked, reactions.appointment_booked),
         (AppointmentCancelled, reactions.appointment_cancelled),
     ],
-    extends=[(VISIT_HISTORY, scheduling_service.history)],
+    extends=[(BANNER_FACTS, visit_history.banner_facts)],
     demo=demo.load,
     demo_steps=demo.STEPS,
 )

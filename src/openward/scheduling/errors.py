@@ -53,3 +53,18 @@ class NotYourAppointment(PermissionDenied):
 class DoctorChoiceMissing(ValidationFailed):
     code = "doctor_required"
     title = "Choose a doctor, a department or a specialization"
+
+
+class TooEarly(Conflict):
+    code = "too_early"
+    title = "It is too early for that"
+
+
+class TooLate(Conflict):
+    code = "too_late"
+    title = "It is too late for that"
+
+
+class EncounterRequired(Conflict):
+    code = "encounter_required"
+    title = "A visit is completed by signing its encounter"

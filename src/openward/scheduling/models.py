@@ -4,9 +4,9 @@ PostgreSQL and a trigger on SQLite (migration 0004)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openward.db import Base, UTCDateTime, utcnow
@@ -46,20 +46,3 @@ class Appointment(Base):
         ),
         Index("ix_appointments_doctor_start", "doctor_id", "start_at"),
     )
-
-
-class Treatment(Base):
-    """The short record a doctor writes when completing a visit (table from migration 0004)."""
-
-    __tablename__ = "treatments"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
-    diagnosis: Mapped[str] = mapped_column(Text)
-    treatment_notes: Mapped[str | None] = mapped_column(Text)
-    prescription: Mapped[str | None] = mapped_column(Text)
-    next_visit_date: Mapped[date | None] = mapped_column(Date)
-    recorded_by: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

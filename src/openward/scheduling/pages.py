@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from openward.core import dates
@@ -16,10 +17,12 @@ from openward.core.params import Offset, QueryId, RowId, parse_id
 from openward.db import utcnow
 from openward.identity.access import DB, require, settings_of
 from openward.patients import service as patients_service
+from openward.patients.mrn import format_mrn
 from openward.scheduling import schemas
 from openward.scheduling import service as scheduling_service
+from openward.scheduling.calendar import STATES, VIEWS, calendar
 from openward.scheduling.models import STATUSES
-from openward.scheduling.slots import free_slots
+from openward.scheduling.slots import day_outlook, free_slots
 from openward.staff import service as staff_service
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
@@ -30,7 +33,9 @@ Reader = Annotated[Actor, require("appointments:read")]
 Booker = Annotated[Actor, require("appointments:book")]
 Attendant = Annotated[Actor, require("appointments:attend")]
 Doctor = Annotated[Actor, require("appointments:complete")]
+CalendarReader = Annotated[Actor, require("calendar:read")]
 PAGE = 25
+FREE_TIMES_INVALID = 422  # the booking page's JSON helper, asked without a doctor or a date
 
 
 def _safe_back(target: str | None, fallback: str) -> str:
@@ -58,6 +63,11 @@ async def appointments_page(
     offset: Offset = 0,
 ):
     zone = settings_of(request).zone
+    today = datetime.now(zone).date()
+    # Staff open the list on today; `date=` (empty) asks for every day. A patient's own
+    # list, and one patient's visits, show every day.
+    if day is None and patient_id is None and actor.role != "patient":
+        day = today.isoformat()
     chosen_day = _parse_day(day)
     status = status if status in STATUSES else None
     rows, total = await scheduling_service.list_appointments(
@@ -91,9 +101,86 @@ async def appointments_page(
             "base_query": urlencode({k: v for k, v in filters.items() if v}),
             "statuses": STATUSES,
             "doctors": [(str(v.doctor.id), v.name) for v in doctors],
-            "today": datetime.now(zone).date().isoformat(),
+            "today": today.isoformat(),
+            "chosen_day": chosen_day,
+            "day_links": _day_links(chosen_day, filters),
             "return_to": str(request.url.path)
             + ("?" + request.url.query if request.url.query else ""),
+        },
+    )
+
+
+def _day_links(day: date | None, filters: dict[str, Any]) -> dict[str, str]:
+    """The list's previous and next day, keeping the other filters."""
+    if day is None:
+        return {}
+    links = {}
+    for name, other in (("previous", day - timedelta(days=1)), ("next", day + timedelta(days=1))):
+        if dates.in_calendar(other):
+            query = {k: v for k, v in filters.items() if v} | {"date": other.isoformat()}
+            links[name] = "/appointments?" + urlencode(query)
+    return links
+
+
+# ---------------------------------------------------------------- the calendar
+
+
+@router.get("/calendar")
+async def calendar_page(
+    request: Request,
+    actor: CalendarReader,
+    db: DB,
+    doctor_id: Annotated[str | None, Query(max_length=12)] = None,
+    department_id: Annotated[str | None, Query(max_length=12)] = None,
+    day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+    view: Annotated[str | None, Query(max_length=8)] = None,
+):
+    """A doctor's or a department's day or week: free, booked, checked in, on leave."""
+    zone = settings_of(request).zone
+    today = datetime.now(zone).date()
+    error = ""
+    chosen_day = _parse_day(day)
+    if day and chosen_day is None:
+        error = "The date must be a day written as YYYY-MM-DD; showing today."
+    chosen_day = chosen_day or today
+    doctor, department = parse_id(doctor_id), parse_id(department_id)
+    if doctor is None and department is None:
+        doctor = await staff_service.doctor_id_of(db, actor)
+    departments = await staff_service.list_departments(db)
+    if doctor is None and department is None and departments:
+        department = departments[0].id
+    doctors, _ = await staff_service.list_doctors(db, limit=200)
+    shown = None
+    if doctor is not None or department is not None:
+        try:
+            shown = await calendar(
+                db,
+                actor,
+                zone=zone,
+                day=chosen_day,
+                view=view or "day",
+                doctor_id=doctor,
+                department_id=None if doctor is not None else department,
+            )
+        except DomainError as exc:
+            error = exc.detail
+    return render(
+        request,
+        "scheduling/calendar.html",
+        {
+            "cal": shown,
+            "error": error,
+            "views": VIEWS,
+            "states": STATES,
+            "doctors": doctors,
+            "departments": departments,
+            "chosen": {
+                "doctor_id": doctor if doctor is not None else "",
+                "department_id": department if doctor is None and department else "",
+                "view": view if view in VIEWS else "day",
+                "date": chosen_day.isoformat(),
+            },
+            "today": today,
         },
     )
 
@@ -116,15 +203,12 @@ async def _booking_context(
         matches, _ = await patients_service.search(db, actor, values["q"], limit=10)
     doctors, _ = await staff_service.list_doctors(db, zone=zone, limit=200)
     departments = await staff_service.list_departments(db)
-    slots: list[str] = []
     chosen = values.get("choice", "")
     day = _parse_day(values.get("date"))
+    outlook = None
     if chosen.startswith("doctor:") and day and parse_id(chosen[7:]):
         doctor = await staff_service.get_doctor(db, int(chosen[7:]))
-        slots = [
-            s.astimezone(zone).strftime("%H:%M")
-            for s, _e in await free_slots(db, doctor, day, zone=zone)
-        ]
+        outlook = _outlook_out(await day_outlook(db, doctor, day, zone=zone), zone)
     return {
         "values": values,
         "errors": errors,
@@ -132,11 +216,60 @@ async def _booking_context(
         "matches": matches,
         "doctors": doctors,
         "departments": departments,
-        "slots": slots,
-        "slots_checked": bool(chosen.startswith("doctor:") and day),
+        "outlook": outlook,
+        "slots": outlook["times"] if outlook else [],
+        "slots_checked": outlook is not None,
         "day_label": f"{day:%A %d %B %Y}" if day else "",
         "today": datetime.now(zone).date().isoformat(),
     }
+
+
+def _outlook_out(outlook: Any, zone: Any) -> dict[str, Any]:
+    """What the booking page (and its inline refresh) shows of a doctor's day."""
+    following = outlook.next_free_day
+    return {
+        "date": outlook.day.isoformat(),
+        "day_label": f"{outlook.day:%A %d %B %Y}",
+        "times": [start.astimezone(zone).strftime("%H:%M") for start, _end in outlook.times],
+        "why": outlook.why,
+        "message": outlook.message,
+        "next_free_day": following.isoformat() if following else None,
+        "next_free_label": f"{following:%A %d %B %Y}" if following else None,
+    }
+
+
+@router.get("/appointments/free-times")
+async def free_times(
+    request: Request,
+    actor: Booker,
+    db: DB,
+    doctor_id: Annotated[str | None, Query(max_length=12)] = None,
+    day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+):
+    """The booking page's inline free times for a doctor's day (JSON), with why there are
+    none and the next free day."""
+    zone = settings_of(request).zone
+    chosen_day, chosen_doctor = _parse_day(day), parse_id(doctor_id)
+    if chosen_doctor is None or chosen_day is None:
+        return JSONResponse(
+            {
+                "status": FREE_TIMES_INVALID,
+                "code": "validation_error",
+                "title": "Choose a doctor and a date",
+                "errors": [
+                    {"field": name, "message": message}
+                    for name, message, ok in (
+                        ("doctor_id", "Choose a doctor.", chosen_doctor is not None),
+                        ("date", "Choose a date (YYYY-MM-DD).", chosen_day is not None),
+                    )
+                    if not ok
+                ],
+            },
+            status_code=FREE_TIMES_INVALID,  # a JSON answer, not a form: 422 stays
+            media_type="application/problem+json",
+        )
+    doctor = await staff_service.get_doctor(db, chosen_doctor)
+    return _outlook_out(await day_outlook(db, doctor, chosen_day, zone=zone), zone)
 
 
 @router.get("/appointments/new")
@@ -170,8 +303,8 @@ async def new_appointment_page(
             values["date"], values["time"] = local.date().isoformat(), local.strftime("%H:%M")
         except (ValueError, OverflowError):  # not a time, or one at the calendar's very end
             pass
-    if not values["date"]:
-        values["date"] = (datetime.now(zone).date() + timedelta(days=1)).isoformat()
+    if not values["date"]:  # a walk-in is booked for today
+        values["date"] = datetime.now(zone).date().isoformat()
     return render(
         request,
         "scheduling/book.html",
@@ -240,7 +373,7 @@ async def new_appointment_submit(request: Request, actor: Booker, db: DB):
             )
             return redirect(request, f"/appointments/{appointment.id}")
     context = await _booking_context(request, db, actor, values, errors)
-    return render(request, "scheduling/book.html", context, status_code=422)
+    return render(request, "scheduling/book.html", context)
 
 
 # ---------------------------------------------------------------- one appointment
@@ -260,10 +393,6 @@ async def _detail(
     zone = settings_of(request).zone
     appointment = await scheduling_service.get_for(db, actor, appointment_id)
     shown = await scheduling_service.present_one(db, appointment, zone)
-    record = None
-    if appointment.status == "completed":
-        history = await scheduling_service.history(db, actor, appointment.patient_id, zone=zone)
-        record = next((i.treatment for i in history.items if i.id == appointment.id), None)
     slots: list[str] = []
     if reschedule_day and appointment.status == "booked":
         doctor = await staff_service.get_doctor(db, appointment.doctor_id)
@@ -277,7 +406,9 @@ async def _detail(
         "scheduling/appointment.html",
         {
             "a": shown,
-            "treatment": record,
+            "banner": await patients_service.banner(db, appointment.patient_id, zone)
+            if actor.role != "patient"
+            else None,
             "errors": errors or {},
             "values": values or {},
             "slots": slots,
@@ -305,38 +436,42 @@ async def appointment_page(
 
 
 async def _act(request: Request, db: Any, appointment_id: int, action, done: str):
-    """A status button: do it, say so, and go back where the button was."""
+    """A status button: do it, say so (naming the patient), and go back where the button
+    was; a refusal (too early, too late) is the flash."""
     form = await read_form(request)
     back = _safe_back(str(form.get("return_to", "")), f"/appointments/{appointment_id}")
     try:
-        await action()
+        appointment = await action()
     except DomainError as exc:
         await form_failure(db, exc)
         flash(request, exc.detail, "error")
         return redirect(request, back)
-    flash(request, done)
+    shown = await scheduling_service.present_one(db, appointment, settings_of(request).zone)
+    flash(request, f"{done}: {shown.patient_name} (MRN {format_mrn(shown.patient_mrn)}).")
     return redirect(request, back)
 
 
 @router.post("/appointments/{appointment_id}/check-in")
 async def check_in_submit(appointment_id: RowId, request: Request, actor: Attendant, db: DB):
+    zone = settings_of(request).zone
     return await _act(
         request,
         db,
         appointment_id,
-        lambda: scheduling_service.check_in(db, actor, appointment_id),
-        "Checked in: the patient is waiting for the doctor.",
+        lambda: scheduling_service.check_in(db, actor, appointment_id, zone=zone),
+        "Checked in",
     )
 
 
 @router.post("/appointments/{appointment_id}/no-show")
 async def no_show_submit(appointment_id: RowId, request: Request, actor: Attendant, db: DB):
+    zone = settings_of(request).zone
     return await _act(
         request,
         db,
         appointment_id,
-        lambda: scheduling_service.mark_no_show(db, actor, appointment_id),
-        "Marked as a no-show.",
+        lambda: scheduling_service.mark_no_show(db, actor, appointment_id, zone=zone),
+        "Marked as a no-show",
     )
 
 
@@ -352,9 +487,7 @@ async def cancel_submit(appointment_id: RowId, request: Request, actor: Booker, 
         if "reason" not in errors and "form" in errors:
             flash(request, errors["form"], "error")
             return redirect(request, f"/appointments/{appointment_id}")
-        return await _detail(
-            request, db, actor, appointment_id, errors=errors, values=values, status_code=422
-        )
+        return await _detail(request, db, actor, appointment_id, errors=errors, values=values)
     flash(request, "The appointment is cancelled and the slot is free again.")
     return redirect(request, _safe_back(values["return_to"], f"/appointments/{appointment_id}"))
 
@@ -374,7 +507,6 @@ async def reschedule_submit(appointment_id: RowId, request: Request, actor: Book
             errors={"time": start},
             values=values,
             reschedule_day=day,
-            status_code=422,
         )
     try:
         await scheduling_service.reschedule(
@@ -392,24 +524,6 @@ async def reschedule_submit(appointment_id: RowId, request: Request, actor: Book
             errors=errors,
             values=values,
             reschedule_day=day,
-            status_code=exc.status,
         )
     flash(request, f"Moved to {start:%a %d %b %Y at %H:%M}.")
-    return redirect(request, f"/appointments/{appointment_id}")
-
-
-@router.post("/appointments/{appointment_id}/complete")
-async def complete_submit(appointment_id: RowId, request: Request, actor: Doctor, db: DB):
-    form = await read_form(request)
-    values = form_values(form, "diagnosis", "treatment_notes", "prescription", "next_visit_date")
-    try:
-        optional = {k: (v or None) for k, v in values.items() if k != "diagnosis"}
-        data = schemas.CompleteIn(diagnosis=values["diagnosis"], **optional)
-        await scheduling_service.complete(db, actor, appointment_id, data)
-    except (ValidationError, DomainError) as exc:
-        errors = await form_failure(db, exc)
-        return await _detail(
-            request, db, actor, appointment_id, errors=errors, values=values, status_code=422
-        )
-    flash(request, "Visit completed; the treatment record is in the patient's history.")
     return redirect(request, f"/appointments/{appointment_id}")

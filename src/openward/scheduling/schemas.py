@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from openward.core.dates import Day, Moment
+from openward.core.dates import Moment
 from openward.core.schemas import InputModel
 from openward.scheduling.models import STATUSES
 
@@ -43,21 +43,6 @@ class CancelIn(InputModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
-class CompleteIn(InputModel):
-    diagnosis: str = Field(min_length=2, max_length=4000)
-    treatment_notes: str | None = Field(default=None, max_length=8000)
-    prescription: str | None = Field(default=None, max_length=4000)
-    next_visit_date: Day | None = None
-
-
-class TreatmentOut(BaseModel):
-    diagnosis: str
-    treatment_notes: str | None
-    prescription: str | None
-    next_visit_date: date | None
-    recorded_at: datetime
-
-
 class AppointmentOut(BaseModel):
     id: int
     status: Status
@@ -76,23 +61,20 @@ class AppointmentOut(BaseModel):
     completed_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    # What the clock allows now (scheduling.timing), for the pages' buttons and the queue.
+    may_check_in: bool = False
+    may_mark_no_show: bool = False
+    waiting_minutes: int | None = Field(
+        default=None, description="Minutes since check-in, while the patient is waiting"
+    )
+    overdue: bool = Field(
+        default=False, description="Booked, its start passed more than 15 minutes ago"
+    )
 
 
 class AppointmentList(BaseModel):
     items: list[AppointmentOut]
     total: int
-
-
-class HistoryItem(AppointmentOut):
-    treatment: TreatmentOut | None
-
-
-class PatientHistory(BaseModel):
-    patient: dict
-    items: list[HistoryItem]
-    total: int
-    # True when the reader may see the visits but not their treatment records (front desk).
-    treatments_withheld: bool = False
 
 
 class DeactivatedDoctorOut(BaseModel):

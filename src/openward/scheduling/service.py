@@ -4,8 +4,8 @@ each scheduling rule, wherever it lives.
 The rules live beside it: `access` (finding an appointment, who may see it, presenting it),
 `booking` (booking, the earliest free slot, rescheduling), `status` (check-in, no-show,
 cancelling, completing), `lists` (the appointment lists, a doctor's visits to come, the
-dashboards' windows and figures) and `visit_history` (a patient's visits with their treatment
-records, and the CSV export). Free slots are in `slots`, treatment records in `treatments`."""
+dashboards' windows and figures) and `visit_history` (a patient's visits; what was done at
+each is the visit's encounter, in clinical). Free slots are in `slots`."""
 
 from __future__ import annotations
 
@@ -26,34 +26,39 @@ from openward.scheduling.lists import (
     patient_ids_of_doctor,
     window,
 )
-from openward.scheduling.status import TRANSITIONS, cancel, check_in, complete, mark_no_show
-from openward.scheduling.visit_history import CSV_COLUMNS, VISIT_COLUMNS, history, history_csv
+from openward.scheduling.status import (
+    TRANSITIONS,
+    cancel,
+    check_in,
+    complete,
+    complete_signed_visit,
+    mark_no_show,
+)
+from openward.scheduling.visit_history import visits
 
 __all__ = [
-    "CSV_COLUMNS",
     "FRONT_DESK",
     "MAX_ASSIGN_ATTEMPTS",
     "SEARCH_DAYS",
     "TRANSITIONS",
-    "VISIT_COLUMNS",
     "book",
     "busiest_departments",
     "cancel",
     "check_in",
     "complete",
+    "complete_signed_visit",
     "counts_by_status",
     "day_bounds",
     "earliest_free",
     "future_for_doctor",
     "get",
     "get_for",
-    "history",
-    "history_csv",
     "list_appointments",
     "mark_no_show",
     "patient_ids_of_doctor",
     "present",
     "present_one",
     "reschedule",
+    "visits",
     "window",
 ]

@@ -1,13 +1,17 @@
-"""Free slots: a doctor's working grid minus the booked appointments, and the directory of
-doctors narrowed to those with a free slot on a day."""
+"""Free slots: a doctor's working grid minus the booked appointments, the directory of
+doctors narrowed to those with a free slot on a day, a day's plan (hours, leave, slots) for
+the calendar, and what booking says of a day (its free times, or why there are none and the
+next day that has some)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.db import utcnow
@@ -86,3 +90,119 @@ async def doctors_free_on(
     )
     free = [v for v in views if await free_slots(db, v.doctor, day, zone=zone)]
     return free[offset : offset + limit], len(free)
+
+
+# ---------------------------------------------------------------- a day's plan
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """A doctor's local day: the hours they keep (the week's blocks and extra hours, before
+    leave), the leave taken out of them, and the bookable slots that remain."""
+
+    day: date
+    hours: list[staff_service.Window]
+    leave: list[staff_service.Window]
+    slots: list[staff_service.Window]
+
+    @property
+    def on_leave_all_day(self) -> bool:
+        return bool(self.leave) and not self.slots
+
+    def on_leave_at(self, slot: staff_service.Window) -> bool:
+        return any(start < slot[1] and slot[0] < end for start, end in self.leave)
+
+
+async def day_plans(
+    db: AsyncSession, doctor: Doctor, days: Sequence[date], zone: ZoneInfo
+) -> dict[date, DayPlan]:
+    """The doctor's plan for each of `days`, read (through staff's rows) in one statement."""
+    selects = [
+        part.add_columns(literal(day.isoformat()).label("day"))
+        for day in days
+        for part in staff_service.window_rows(doctor.id, day)
+    ]
+    rows = (await db.execute(union_all(*selects))).all() if selects else []
+    plans: dict[date, DayPlan] = {}
+    for day in days:
+        mine = [r for r in rows if r.day == day.isoformat()]
+        kept = [r for r in mine if r.kind != "leave"]
+        hours = staff_service.windows_from(kept, day, zone)
+        leave = []
+        for r in (r for r in mine if r.kind == "leave"):
+            if r.start is None or r.end is None:
+                start = datetime.combine(day, time.min, tzinfo=zone)
+                leave.append((start, start + timedelta(days=1)))
+            else:
+                leave.append(
+                    (
+                        datetime.combine(day, r.start, tzinfo=zone),
+                        datetime.combine(day, r.end, tzinfo=zone),
+                    )
+                )
+        slots = staff_service.grid(staff_service.windows_from(mine, day, zone), doctor.slot_minutes)
+        plans[day] = DayPlan(day, hours, leave, slots)
+    return plans
+
+
+# ---------------------------------------------------------------- what booking says of a day
+
+
+@dataclass(frozen=True)
+class DayOutlook:
+    """A doctor's free times on a day; when there are none, why (`leave`, `not_working`,
+    `full`, `over`, `inactive`), and the next day with a free time (None: none in the
+    search window)."""
+
+    day: date
+    times: list[staff_service.Window] = field(default_factory=list)
+    why: str | None = None
+    next_free_day: date | None = None
+
+    @property
+    def message(self) -> str:
+        return {
+            None: "",
+            "leave": "The doctor is on leave that day.",
+            "not_working": "The doctor does not see patients on that day of the week.",
+            "full": "Every slot that day is booked.",
+            "over": "No times are left that day.",
+            "past": "That day has passed.",
+            "inactive": "This doctor is not taking bookings.",
+        }[self.why]
+
+
+async def day_outlook(
+    db: AsyncSession,
+    doctor: Doctor,
+    day: date,
+    *,
+    zone: ZoneInfo,
+    search_days: int = 30,
+    now: datetime | None = None,
+) -> DayOutlook:
+    """The free times on `day`, or why none and the next day (within `search_days`) that
+    has one."""
+    now = now or utcnow()
+    if not doctor.is_active:
+        return DayOutlook(day, why="inactive")
+    today = now.astimezone(zone).date()
+    times = await free_slots(db, doctor, day, zone=zone, now=now) if day >= today else []
+    if times:
+        return DayOutlook(day, times)
+    if day < today:
+        why = "past"
+    else:
+        plan = (await day_plans(db, doctor, [day], zone))[day]
+        if not plan.slots:
+            why = "leave" if plan.leave else "not_working"
+        elif all(start <= now for start, _end in plan.slots):
+            why = "over"
+        else:
+            why = "full"
+    first = max(day, today - timedelta(days=1)) + timedelta(days=1)
+    for offset in range(search_days):
+        candidate = first + timedelta(days=offset)
+        if await free_slots(db, doctor, candidate, zone=zone, now=now):
+            return DayOutlook(day, [], why, candidate)
+    return DayOutlook(day, [], why, None)

@@ -18,6 +18,7 @@ from openward.core.schemas import search_text
 from openward.db import utcnow
 from openward.identity import schemas as identity_schemas
 from openward.identity import service as identity_service
+from openward.identity.errors import ProfileExists, UsernameTaken
 from openward.staff import schemas
 from openward.staff.errors import DoctorNotFound, LicenseTaken, UnknownDepartment
 from openward.staff.models import Department, Doctor
@@ -95,8 +96,21 @@ async def _license_taken(db: AsyncSession, license_number: str, skip_id: int = 0
     return found is not None
 
 
+async def _refuse_profileless_doctor(db: AsyncSession, username: str) -> None:
+    """A doctor's account made without a profile is completed, not made again: say how."""
+    user = await identity_service.find_by_username(db, username)
+    if user is not None and user.role == "doctor" and await doctor_for_user(db, user.id) is None:
+        raise UsernameTaken(
+            f"'{user.username}' is a doctor's account without a profile: complete its profile "
+            f"on the Users page, or with POST /api/v1/users/{user.id}/profile.",
+            field="username",
+            extra={"user_id": user.id},
+        )
+
+
 async def create_doctor(db: AsyncSession, actor: Actor, data: schemas.DoctorCreate) -> DoctorView:
     """The login and the professional profile, in one transaction."""
+    await _refuse_profileless_doctor(db, data.username)
     await _department_for(db, data.department_id)
     if await _license_taken(db, data.license_number):
         raise LicenseTaken(field="license_number")
@@ -131,6 +145,9 @@ async def add_profile(
             db.add(doctor)
             await db.flush()
     except IntegrityError:
+        # Lost a race: the same login's profile (made twice at once) or the same licence.
+        if await doctor_for_user(db, user.id) is not None:
+            raise ProfileExists(f"{user.full_name} already has a doctor profile.") from None
         raise LicenseTaken(field="license_number") from None
     await audit.record(
         db,
@@ -230,7 +247,10 @@ async def my_view(db: AsyncSession, actor: Actor) -> DoctorView:
     """The signed-in doctor's own profile."""
     doctor = await doctor_for_user(db, actor.id)
     if doctor is None:
-        raise DoctorNotFound("This account has no doctor profile.")
+        raise DoctorNotFound(
+            "This account has no doctor profile yet: an administrator completes it on the "
+            "Users page (or with POST /api/v1/users/{id}/profile)."
+        )
     return await doctor_view(db, doctor.id)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from openward.audit import readable as audit_readable
 from openward.config import ROLES, STAFF_ROLES
 from openward.core.domains import Domain, Link
-from openward.staff import api, models, pages
+from openward.identity import service as identity_service
+from openward.staff import account_profiles, api, audit_names, models, pages
 
 domain = Domain(
     name="staff",
@@ -23,4 +25,9 @@ domain = Domain(
         "staff:manage": ("admin",),
         "availability:write": ("admin", "doctor"),
     },
+    # Every doctor's account has its profile: identity asks for it on the Users page.
+    extends=[
+        (identity_service.ROLE_PROFILE, account_profiles.doctor_profile),
+        (audit_readable.NAMES, audit_names.doctor_and_department_names),
+    ],
 )

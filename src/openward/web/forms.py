@@ -17,8 +17,10 @@ from starlette.responses import Response
 from openward.core.errors import CsrfFailed, DomainError, ValidationFailed
 from openward.core.schemas import LONGEST_TEXT
 from openward.core.security import constant_time_equal
+from openward.web.dates import entry_for
 
 CSRF_COOKIE = "ow_csrf"
+DATE_MARK = "ow_date"  # hidden field naming a date field of the form
 FLASH_COOKIE = "ow_flash"
 
 
@@ -48,7 +50,22 @@ async def read_form(request: Request) -> FormData:
     expected = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not constant_time_equal(sent, expected):
         raise CsrfFailed("The form has expired; reload the page and try again.")
-    return form
+    return _dates_as_iso(request, form)
+
+
+def _dates_as_iso(request: Request, form: FormData) -> FormData:
+    """Date fields (marked by the `field` macro with a hidden `ow_date`) typed in the
+    hospital's format (dd/mm/yyyy for en-GB) reach the schemas as yyyy-mm-dd."""
+    names = set(form.getlist(DATE_MARK))
+    if not names:
+        return form
+    entry = entry_for(request.app.state.settings.locale)
+    return FormData(
+        [
+            (name, entry.to_iso(value) if name in names and isinstance(value, str) else value)
+            for name, value in form.multi_items()
+        ]
+    )
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openward import __version__
 from openward.core import domains
 from openward.core.actors import Actor
+from openward.web.dates import DateEntry, entry_for
 from openward.web.forms import csrf_token_for, finish_response, pop_flash
 from openward.web.navigation import menu_for
+from openward.web.status import status_label, status_of
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _TEMPLATE_DIRS = [
@@ -59,7 +62,13 @@ env.filters["role_label"] = lambda role: ROLE_LABELS.get(role or "", role or "â€
 env.filters["zip_rows"] = lambda labels, values: [
     (label, value, None) for label, value in zip(labels, values, strict=True)
 ]
+env.filters["status_label"] = status_label
+env.globals["status_of"] = status_of
 env.globals["version"] = __version__
+# How dates are typed in the page being rendered (OPENWARD_LOCALE): a global, because the
+# `field` macro is imported without the page's context.
+_date_entry: ContextVar[DateEntry | None] = ContextVar("date_entry", default=None)
+env.globals["date_entry"] = lambda: _date_entry.get() or entry_for("en-GB")
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 env.globals["role_options"] = lambda roles: [(role, ROLE_LABELS.get(role, role)) for role in roles]
 
@@ -82,12 +91,14 @@ def render(
         "menu": menu_for(actor, request.url.path) if actor else [],
         "csrf_token": csrf_token_for(request),
         "hospital_name": settings.hospital_name,
+        "html_lang": settings.locale,
         "idle_seconds": settings.session_idle_minutes * 60,
         "flashes": pop_flash(request),
         "unread_notifications": getattr(request.state, "unread_notifications", None),
         "when": lambda value, fmt="%d %b %Y %H:%M": _local_time(value, request, fmt),
     }
     ctx.update(context or {})
+    _date_entry.set(entry_for(settings.locale))
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     finish_response(request, response)
     return response

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openward.clinical.pages import allergies_problems, care_plans, chart, encounters, vitals
+from openward.clinical.pages import (
+    allergies_problems,
+    care_plans,
+    chart,
+    encounters,
+    vitals,
+    worklists,
+)
 
 router = APIRouter(include_in_schema=False)
 # The order URLs are matched in; keep it (encounters.py declares /encounters/new first).
@@ -15,3 +22,4 @@ router.include_router(vitals.router)
 router.include_router(allergies_problems.router)
 router.include_router(care_plans.router)
 router.include_router(encounters.router)
+router.include_router(worklists.router)

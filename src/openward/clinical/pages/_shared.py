@@ -29,6 +29,7 @@ EncounterWriter = Annotated[Actor, require("encounters:write")]
 Self = Annotated[Actor, require("clinical:self")]
 
 SEVERITY_LABELS = {
+    "unknown": "Severity not known",
     "mild": "Mild",
     "moderate": "Moderate",
     "severe": "Severe",
@@ -93,6 +94,7 @@ async def render_chart(
             "normal": vital_rules.NORMAL,
             "severity_labels": SEVERITY_LABELS,
             "staff": await _staff_options(db) if can_write else [],
+            "banner": await patients_service.banner(db, record.patient.id, zone),
         },
         status_code=status_code,
     )
@@ -141,7 +143,6 @@ async def chart_form(
             errors={f"{form_name}.{k}": v for k, v in errors.items()},
             values={f"{form_name}.{k}": v for k, v in values.items()},
             open_form=form_name,
-            status_code=422,
         )
     flash(request, done)
     return redirect(request, f"/patients/{patient_id}/chart#{anchor}")

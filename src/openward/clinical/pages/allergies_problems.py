@@ -36,6 +36,35 @@ async def allergy_status_submit(request: Request, allergy_id: RowId, actor: Char
     )
 
 
+@router.post("/allergies/{allergy_id}/confirm")
+async def allergy_confirm_submit(request: Request, allergy_id: RowId, actor: ChartWriter, db: DB):
+    """A clinician confirms an allergy told at registration."""
+
+    async def change(_status):
+        data = schemas.AllergyUpdate(verification="confirmed")
+        allergy = await allergies.update_allergy(db, actor, allergy_id, data)
+        return allergy.patient_id, f"{allergy.substance}: confirmed."
+
+    return await chart_status(
+        request, db, change, "Could not confirm the allergy.", "allergies", anchor_on_refusal=True
+    )
+
+
+@router.post("/patients/{patient_id}/chart/allergies/none-known")
+async def no_known_allergies_submit(
+    request: Request, patient_id: RowId, actor: ChartWriter, db: DB
+):
+    """Asked, and the patient knows of no allergy: recorded with who and when."""
+
+    async def change(_status):
+        await allergies.record_no_known_allergies(db, actor, patient_id)
+        return patient_id, "Recorded: no known allergies."
+
+    return await chart_status(
+        request, db, change, "Could not record that.", "allergies", anchor_on_refusal=True
+    )
+
+
 @router.post("/patients/{patient_id}/chart/problems")
 async def add_problem_submit(request: Request, patient_id: RowId, actor: ChartWriter, db: DB):
     async def act(values):

@@ -33,7 +33,7 @@ async def chart_break_glass(request: Request, patient_id: RowId, actor: ChartRea
     message = patients_service.break_glass_problem(reason)
     if message:
         await patients_service.get(db, patient_id)
-        return render_break_glass(request, patient_id, {"reason": message}, {"reason": reason}, 422)
+        return render_break_glass(request, patient_id, {"reason": message}, {"reason": reason}, 200)
     return await render_chart(request, db, actor, patient_id, break_glass_reason=reason)
 
 

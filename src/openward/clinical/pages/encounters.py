@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
+from openward.clinical import chart as clinical_chart
 from openward.clinical import encounters, icd10, schemas
 from openward.clinical import service as clinical_service
 from openward.clinical.pages._shared import (
@@ -19,7 +20,7 @@ from openward.clinical.pages._shared import (
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import RowId, parse_id
-from openward.identity.access import DB
+from openward.identity.access import DB, settings_of
 from openward.patients import service as patients_service
 from openward.patients.errors import NotYourPatient
 from openward.scheduling import service as scheduling_service
@@ -106,6 +107,8 @@ async def _encounter_form_page(
     status_code: int = 200,
 ):
     results = icd10.search(icd_q, 15) if icd_q else []
+    zone = settings_of(request).zone
+    context = await clinical_chart.encounter_context(db, patient.id)
     return render(
         request,
         "clinical/encounter_form.html",
@@ -118,6 +121,9 @@ async def _encounter_form_page(
             "appointment_id": appointment_id,
             "icd_q": icd_q,
             "results": results,
+            "banner": await patients_service.banner(db, patient.id, zone),
+            "medications": context.medications,
+            "problems": context.problems,
         },
         status_code=status_code,
     )
@@ -214,7 +220,6 @@ async def new_encounter_submit(request: Request, actor: EncounterWriter, db: DB)
             patient=patient,
             appointment_id=appointment_id,
             icd_q=icd_q,
-            status_code=422 if errors else 200,
         )
     try:
         data = schemas.EncounterCreate(
@@ -237,7 +242,6 @@ async def new_encounter_submit(request: Request, actor: EncounterWriter, db: DB)
             patient=await patients_service.get(db, patient_id or 0),
             appointment_id=appointment_id,
             icd_q=icd_q,
-            status_code=422,
         )
     flash(request, "Encounter saved as a draft. Sign it when it is complete.")
     return redirect(request, f"/encounters/{encounter.id}")
@@ -289,6 +293,9 @@ async def _encounter_page(
         "clinical/encounter.html",
         {
             "e": shown,
+            "banner": await patients_service.banner(db, shown.patient_id, settings_of(request).zone)
+            if actor.role != "patient"
+            else None,
             "errors": errors or {},
             "values": values or {},
             "can_amend": actor.can("encounters:write") and shown.status == "signed",
@@ -319,7 +326,6 @@ async def encounter_submit(request: Request, encounter_id: RowId, actor: Encount
             values=values,
             diagnoses=shown,
             icd_q=icd_q,
-            status_code=422 if errors else 200,
         )
     try:
         fields = blank_to_none({k: values[k] for k in ENCOUNTER_FIELDS})
@@ -342,7 +348,6 @@ async def encounter_submit(request: Request, encounter_id: RowId, actor: Encount
             values=values,
             diagnoses=_shown_diagnoses(codes, primary),
             icd_q=icd_q,
-            status_code=422,
         )
     flash(request, "Encounter saved.")
     return redirect(request, f"/encounters/{encounter_id}")
@@ -373,8 +378,17 @@ async def amend_submit(request: Request, encounter_id: RowId, actor: EncounterWr
         if "text" not in errors:
             flash(request, next(iter(errors.values())), "error")
             return redirect(request, f"/encounters/{encounter_id}")
-        return await _encounter_page(
-            request, db, actor, encounter_id, errors=errors, values=values, status_code=422
-        )
+        return await _encounter_page(request, db, actor, encounter_id, errors=errors, values=values)
     flash(request, "Amendment added; the signed text is unchanged.")
     return redirect(request, f"/encounters/{encounter_id}#amendments")
+
+
+@router.get("/appointments/{appointment_id}/record")
+async def appointment_record(request: Request, appointment_id: RowId, actor: ChartReader, db: DB):
+    """The visit's record: its encounter (the appointment page links here)."""
+    appointment = await scheduling_service.get_for(db, actor, appointment_id)
+    encounter_id = await clinical_service.encounter_for_appointment(db, appointment.id)
+    if encounter_id is None:
+        flash(request, "No encounter has been written for this visit yet.", "error")
+        return redirect(request, f"/appointments/{appointment.id}")
+    return redirect(request, f"/encounters/{encounter_id}")

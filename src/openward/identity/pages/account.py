@@ -89,7 +89,6 @@ async def account_password(request: Request, actor: Me, db: DB):
             request,
             "identity/account.html",
             await _account_context(request, db, actor, user=user, errors=errors),
-            status_code=exc.status,
         )
     flash(request, "Your password has been changed. Other sign-ins have been ended.")
     return redirect(request, "/account")
@@ -132,7 +131,6 @@ async def account_mfa_enable(request: Request, actor: Me, db: DB):
             request,
             "identity/account.html",
             await _account_context(request, db, actor, user=user, errors=errors, mfa=mfa),
-            status_code=exc.status,
         )
     flash(request, "Two-step verification is on.")
     return redirect(request, "/account")

@@ -92,7 +92,6 @@ async def login_submit(request: Request, db: DB):
             request,
             "identity/login.html",
             {"values": values, "errors": errors, "next": target},
-            status_code=exc.status,
         )
     if isinstance(outcome, identity_service.MfaChallenge):
         if outcome.setup_required:
@@ -122,7 +121,6 @@ async def login_mfa_submit(request: Request, db: DB):
             request,
             "identity/mfa.html",
             {"mfa_token": values["mfa_token"], "next": values["next"], "errors": errors},
-            status_code=exc.status,
         )
     opened = await identity_service.open_session(db, settings, origin_of(request), user)
     return _signed_in_response(request, opened.cookie_token, values["next"])
@@ -149,7 +147,6 @@ async def _enrol_page(request: Request, db, mfa_token: str, target: str, errors:
             "action": "/login/mfa-enrol",
             "during_sign_in": True,
         },
-        status_code=422 if errors else 200,
     )
 
 

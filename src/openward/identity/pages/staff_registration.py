@@ -42,7 +42,6 @@ async def register_staff_submit(request: Request, db: DB):
             request,
             "identity/register_staff.html",
             {"values": values, "errors": errors, "roles": STAFF_ROLES},
-            status_code=422,
         )
     return render(
         request,

@@ -10,6 +10,7 @@ from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import Offset, RowId, parse_id, parse_int
 from openward.identity.access import DB, require
+from openward.patients import service as patients_service
 from openward.pharmacy import dispensing, reading, schemas, stock
 from openward.pharmacy.pages._shared import PAGE, dispensed_history, hospital_today, hospital_zone
 from openward.web.forms import flash, form_failure, read_form, redirect
@@ -57,6 +58,7 @@ async def _dispense_page(
         "pharmacy/dispense.html",
         {
             "p": shown,
+            "banner": await patients_service.banner(db, shown.patient_id, hospital_zone(request)),
             "plan": await dispensing.plan(db, shown.items, today=today),
             "on_hand": on_hand,
             "history": await dispensed_history(db, shown),
@@ -92,7 +94,7 @@ async def dispense_submit(prescription_id: RowId, request: Request, actor: Dispe
         errors["form"] = "Enter a quantity to dispense."
     if errors:
         return await _dispense_page(
-            request, db, actor, prescription_id, errors=errors, values=values, status_code=422
+            request, db, actor, prescription_id, errors=errors, values=values
         )
     try:
         result = await dispensing.dispense(
@@ -114,7 +116,6 @@ async def dispense_submit(prescription_id: RowId, request: Request, actor: Dispe
             prescription_id,
             errors=errors,
             values=values,
-            status_code=exc.status,
         )
     flash(
         request,

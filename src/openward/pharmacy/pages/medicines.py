@@ -90,7 +90,7 @@ async def add_medicine_submit(request: Request, actor: MedicineWriter, db: DB):
         medicine = await catalogue.create(db, actor, data)
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
-        return await _medicines_page(request, db, errors=errors, values=values, status_code=422)
+        return await _medicines_page(request, db, errors=errors, values=values)
     flash(request, f"Added {catalogue.present(medicine).label} to the catalogue.")
     return redirect(request, "/pharmacy/medicines")
 

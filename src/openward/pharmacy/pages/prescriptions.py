@@ -3,24 +3,19 @@ prescription, and the patient's own prescriptions with their renewal requests.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
-from openward.clinical import service as clinical_service
 from openward.core.actors import Actor
 from openward.core.errors import DomainError
 from openward.core.params import MAX_ID, Offset, RowId, is_ascii_digits, parse_id, parse_int
 from openward.identity.access import DB, require
 from openward.patients import service as patients_service
-from openward.pharmacy import prescribing, reading, renewals, schemas
-from openward.pharmacy.pages._shared import (
-    PAGE,
-    dispensed_history,
-    hospital_zone,
-    medicine_options,
-)
+from openward.pharmacy import catalogue, prescribing, reading, renewals, schemas
+from openward.pharmacy.pages._shared import PAGE, dispensed_history, hospital_zone
 from openward.web.forms import flash, form_failure, form_values, read_form, redirect
 from openward.web.templating import render
 
@@ -34,6 +29,7 @@ Requester = Annotated[Actor, require("renewals:request")]
 
 ITEM_FIELDS = (
     "medicine_id",
+    "medicine_q",  # what was typed in the medicine search box
     "dose",
     "route",
     "frequency",
@@ -79,15 +75,13 @@ async def _prescribe_page(
     warnings: list[dict[str, str]] | None = None,
     blocked: bool = False,
     q: str = "",
+    matches: dict[int, MedicineMatches] | None = None,
     status_code: int = 200,
 ):
     patient = await patients_service.get_for(db, actor, patient_id) if patient_id else None
-    matches: list[Any] = []
+    patients: list[Any] = []
     if patient is None and q:
-        matches, _ = await patients_service.search(db, actor, q, limit=10)
-    allergies: list[tuple[str, str]] = []
-    if patient is not None:
-        allergies = await clinical_service.active_allergies(db, patient.id)
+        patients, _ = await patients_service.search(db, actor, q, limit=10)
     while len(rows) < MIN_ROWS:
         rows.append({name: "" for name in ITEM_FIELDS})
     return render(
@@ -95,15 +89,17 @@ async def _prescribe_page(
         "pharmacy/prescribe.html",
         {
             "patient": patient,
-            "allergies": allergies,
-            "matches": matches,
+            "banner": await patients_service.banner(db, patient.id, hospital_zone(request))
+            if patient is not None
+            else None,
+            "matches": patients,
+            "medicine_matches": matches or {},
             "q": q,
             "values": values,
             "rows": rows,
             "errors": errors or {},
             "warnings": warnings or [],
             "blocked": blocked,
-            "medicines": await medicine_options(db),
             "routes": ROUTES,
             "max_rows": MAX_ROWS,
         },
@@ -124,6 +120,55 @@ async def new_prescription_page(
     return await _prescribe_page(
         request, db, actor, patient_id=parse_id(patient_id), values=values, rows=[], q=q or ""
     )
+
+
+MATCHES_SHOWN = 8  # medicines listed under a search box when the page is used without JS
+
+
+@dataclass
+class MedicineMatches:
+    """The medicines found for what was typed in one row (the page without JavaScript)."""
+
+    typed: str
+    found: list[tuple[schemas.MedicineOut, bool]]  # (medicine, prescribed recently by me)
+    total: int
+
+
+async def _resolve_medicines(
+    db: Any, actor: Actor, rows: list[dict[str, str]], form: Any
+) -> tuple[dict[int, MedicineMatches], dict[str, str]]:
+    """Settle each row's medicine. A medicine picked from the matches wins; a chosen one
+    stays while its name is still in the box; otherwise the words typed are searched (the
+    doctor's recent choices first) and listed to pick from, with an error for the row."""
+    matches: dict[int, MedicineMatches] = {}
+    errors: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        picked = parse_id(str(form.get(f"medicine_pick_{index}", "")))
+        chosen = picked or parse_id(row["medicine_id"])
+        typed = row["medicine_q"] = " ".join(row["medicine_q"].split())[:100]
+        if chosen is not None:
+            found = (await catalogue.many(db, [chosen])).get(chosen)
+            label = catalogue.present(found).label if found else ""
+            if found is not None and (picked or not typed or typed == label):
+                row["medicine_id"], row["medicine_q"] = str(chosen), label
+                if picked and not row["route"]:
+                    row["route"] = catalogue.usual_route(found.form) or ""
+                continue
+        row["medicine_id"] = ""
+        if not typed:
+            continue
+        found_rows, total = await catalogue.choices(db, actor.id, typed, limit=MATCHES_SHOWN)
+        matches[index] = MedicineMatches(
+            typed=typed,
+            found=[(catalogue.present(m), last is not None) for m, last in found_rows],
+            total=total,
+        )
+        errors[f"medicine_id_{index}"] = (
+            f"Choose one of the medicines found for “{typed}”."
+            if total
+            else f"No medicine in the catalogue matches “{typed}”."
+        )
+    return matches, errors
 
 
 def _typed_number(text: str) -> int | None:
@@ -192,12 +237,33 @@ async def new_prescription_submit(request: Request, actor: Prescriber, db: DB):
     count = min(max(typed_rows, MIN_ROWS), MAX_ROWS)
     rows = _rows_from(form, count)
     patient_id = parse_id(values["patient_id"])
-    if values["action"] == "add_row":
-        rows.append({name: "" for name in ITEM_FIELDS})
+    matches, unsettled = await _resolve_medicines(db, actor, rows, form)
+    if values["action"] in ("add_row", "find"):
+        if values["action"] == "add_row":
+            rows.append({name: "" for name in ITEM_FIELDS})
         return await _prescribe_page(
-            request, db, actor, patient_id=patient_id, values=values, rows=rows[:MAX_ROWS]
+            request,
+            db,
+            actor,
+            patient_id=patient_id,
+            values=values,
+            rows=rows[:MAX_ROWS],
+            matches=matches,
         )
     items, errors = _items_from(rows)
+    errors.update(unsettled)
+    if unsettled:
+        errors.pop("form", None)
+        return await _prescribe_page(
+            request,
+            db,
+            actor,
+            patient_id=patient_id,
+            values=values,
+            rows=rows,
+            errors=errors,
+            matches=matches,
+        )
     if patient_id is None:
         errors["form"] = "Choose the patient first."
     if not errors:
@@ -228,7 +294,6 @@ async def new_prescription_submit(request: Request, actor: Prescriber, db: DB):
                 errors=errors,
                 warnings=warnings,
                 blocked=blocked,
-                status_code=409 if blocked else 422,
             )
         shown = await reading.present_one(db, prescription)
         note = f" with {len(shown.warnings)} warning(s)" if shown.warnings else ""
@@ -244,7 +309,6 @@ async def new_prescription_submit(request: Request, actor: Prescriber, db: DB):
         values=values,
         rows=rows,
         errors=errors,
-        status_code=422,
     )
 
 
@@ -312,6 +376,9 @@ async def prescription_page(prescription_id: RowId, request: Request, actor: Rea
         "pharmacy/prescription.html",
         {
             "p": shown,
+            "banner": await patients_service.banner(db, shown.patient_id, hospital_zone(request))
+            if actor.role != "patient"
+            else None,
             "history": await dispensed_history(db, shown),
             "errors": {},
             "values": {},

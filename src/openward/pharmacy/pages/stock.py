@@ -91,7 +91,7 @@ async def receive_submit(request: Request, actor: StockWriter, db: DB):
         errors = await form_failure(db, exc)
         if "medicine_id" in errors:
             errors["medicine_id"] = "Choose a medicine."
-        return await _stock_page(request, db, errors=errors, values=values, status_code=422)
+        return await _stock_page(request, db, errors=errors, values=values)
     flash(request, f"Received batch {lot.batch_number}: {lot.quantity} units.")
     return redirect(request, "/pharmacy/stock")
 
@@ -109,7 +109,7 @@ async def adjust_submit(request: Request, actor: StockWriter, db: DB):
         lot = await stock.adjust(db, actor, data)
     except (ValidationError, DomainError) as exc:
         errors = {f"adj_{k}": v for k, v in (await form_failure(db, exc)).items()}
-        return await _stock_page(request, db, errors=errors, values=values, status_code=422)
+        return await _stock_page(request, db, errors=errors, values=values)
     flash(request, f"Lot {lot.batch_number} now holds {lot.quantity}.")
     return redirect(request, "/pharmacy/stock")
 

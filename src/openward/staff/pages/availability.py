@@ -155,7 +155,7 @@ async def availability_submit(request: Request, doctor_id: RowId, actor: Schedul
     if errors:
         errors.setdefault("form", "Some hours need correcting; see the marked rows.")
         return await _availability_page(
-            request, actor, db, doctor_id, values=values, errors=errors, rows=rows, status_code=422
+            request, actor, db, doctor_id, values=values, errors=errors, rows=rows
         )
     try:
         data = schemas.AvailabilityIn(slot_minutes=slot_minutes, weekly=blocks)
@@ -167,7 +167,7 @@ async def availability_submit(request: Request, doctor_id: RowId, actor: Schedul
         if isinstance(exc, OverlappingHours):
             errors = _overlap_errors(exc)
         return await _availability_page(
-            request, actor, db, doctor_id, values=values, errors=errors, rows=rows, status_code=422
+            request, actor, db, doctor_id, values=values, errors=errors, rows=rows
         )
     flash(request, "Weekly hours saved. Appointments already booked are unchanged.")
     return redirect(request, f"/doctors/{doctor_id}/availability")
@@ -193,7 +193,7 @@ async def exception_add_submit(request: Request, doctor_id: RowId, actor: Schedu
         if "form" in errors:
             errors["form"] = errors["form"][:1].upper() + errors["form"][1:]
         return await _availability_page(
-            request, actor, db, doctor_id, ex_values=values, ex_errors=errors, status_code=422
+            request, actor, db, doctor_id, ex_values=values, ex_errors=errors
         )
     what = "Leave" if data.kind == "leave" else "Extra hours"
     flash(request, f"{what} on {data.date:%d %b %Y} added.")

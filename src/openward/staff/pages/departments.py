@@ -52,7 +52,7 @@ async def department_create_submit(request: Request, actor: Admin, db: DB):
         department = await staff_service.create_department(db, actor, data)
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
-        return await _departments_page(request, actor, db, values, errors, status_code=422)
+        return await _departments_page(request, actor, db, values, errors)
     flash(request, f"Department '{department.name}' created.")
     return redirect(request, "/departments")
 
@@ -90,7 +90,6 @@ async def department_edit_submit(request: Request, department_id: RowId, actor: 
             request,
             "staff/department_form.html",
             {"department": department, "values": values, "errors": errors},
-            status_code=422,
         )
     flash(request, f"Department '{department.name}' saved.")
     return redirect(request, "/departments")

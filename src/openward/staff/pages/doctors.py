@@ -88,7 +88,7 @@ async def doctor_new_submit(request: Request, actor: Admin, db: DB):
         errors = await form_failure(db, exc)
         if "password" not in errors and (problem := policy_problem(password, values["username"])):
             errors["password"] = problem  # so every mistake can be fixed in one go
-        return await _doctor_form(request, db, None, values, errors, status_code=422)
+        return await _doctor_form(request, db, None, values, errors)
     flash(request, f"Created {view.name}'s profile. Now set their weekly hours.")
     return redirect(request, f"/doctors/{view.doctor.id}/availability")
 
@@ -117,7 +117,7 @@ async def doctor_edit_submit(request: Request, doctor_id: RowId, actor: Admin, d
     except (ValidationError, DomainError) as exc:
         errors = await form_failure(db, exc)
         view = await staff_service.doctor_view(db, doctor_id)
-        return await _doctor_form(request, db, view, values, errors, status_code=422)
+        return await _doctor_form(request, db, view, values, errors)
     flash(request, f"Saved {view.name}'s profile.")
     return redirect(request, f"/doctors/{doctor_id}")
 

@@ -50,3 +50,27 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-print]");
   if (button) { window.print(); }
 });
+
+// Tables that become cards on phones (class ow-cards): each cell gets its column's name as
+// data-label (unless the template wrote one), and a cell of buttons is marked as the actions.
+(function () {
+  "use strict";
+  document.querySelectorAll("table.ow-cards").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        if (!cell.hasAttribute("data-label") && cell.colSpan === 1) {
+          cell.setAttribute("data-label", names[column] || "");
+        }
+        if (cell.querySelector(".btn")) {
+          cell.classList.add("ow-cell-actions");
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+})();
+
