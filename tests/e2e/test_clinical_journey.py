@@ -139,6 +139,7 @@ def test_encounter_prescription_dispensing_critical_lab_result_and_patient_reads
     # ...prescribes two medicines...
     page.goto(f"{base}/patients/{patient_id}/chart")
     page.get_by_role("link", name="Prescribe").click()
+    page.wait_for_url("**/prescriptions/new**")  # loaded: the type-ahead's script has run
     for row, (name, strength, dose, frequency) in enumerate(
         (
             ("Atorvastatin", "20 mg", "20 mg", "once daily at night"),

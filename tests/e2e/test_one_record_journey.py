@@ -153,6 +153,7 @@ def test_registration_allergy_blocks_the_prescription_and_signing_completes_the_
     # Prescribing amoxicillin for a penicillin-allergic patient is blocked.
     page.goto(f"{base}/patients/{patient_id}/chart")
     page.get_by_role("link", name="Prescribe").first.click()
+    page.wait_for_url("**/prescriptions/new**")  # loaded: the type-ahead's script has run
     search = page.get_by_role("combobox", name="Medicine").first
     search.fill("amoxi")
     page.locator("#medicine-options-0 [role=option]", has_text="Amoxicillin 500 mg").click()

@@ -136,6 +136,8 @@
         close();
       }
     });
+    /* Typed into before this script ran (a slow page): answer what is already there. */
+    if (document.activeElement === input && input.value && !hidden.value) { ask(); }
   }
 
   document.querySelectorAll("[data-medicine-picker]").forEach(setUp);
