@@ -110,3 +110,24 @@ def live_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+class LiveApi:
+    """A live server's JSON API for a test's set-up: sign in by password, send a body and
+    insist that it succeeded (the answer's JSON)."""
+
+    def __init__(self, http: httpx.Client, password: str) -> None:
+        self.http = http
+        self.password = password
+
+    def headers_of(self, username: str) -> dict[str, str]:
+        response = self.http.post(
+            "/api/v1/auth/login", json={"username": username, "password": self.password}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def send(self, method: str, path: str, body: dict, headers: dict[str, str]) -> dict:
+        response = self.http.request(method, path, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()

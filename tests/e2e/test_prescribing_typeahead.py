@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import STRONG_PASSWORD
 from tests.e2e.browser import sign_in
-from tests.live_server import live_server, openward, server_env
+from tests.live_server import LiveApi, live_server, openward, server_env
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +26,12 @@ def clinic(tmp_path: Path):
         openward(env, "users", "create-admin", "--username", "chief", "--password", STRONG_PASSWORD)
         openward(env, "catalogue", "seed")
         with httpx.Client(base_url=base, timeout=30) as http:
-
-            def headers_of(username: str) -> dict[str, str]:
-                response = http.post(
-                    "/api/v1/auth/login", json={"username": username, "password": STRONG_PASSWORD}
-                )
-                assert response.status_code == 200, response.text
-                return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
+            api = LiveApi(http, STRONG_PASSWORD)
+            headers_of = api.headers_of
             admin = headers_of("chief")
 
             def post(path: str, body: dict, headers: dict[str, str] = admin) -> dict:
-                response = http.post(path, json=body, headers=headers)
-                assert response.status_code in (200, 201), response.text
-                return response.json()
+                return api.send("POST", path, body, headers)
 
             department = post("/api/v1/departments", {"name": "Cardiology"})
             doctor = post(
