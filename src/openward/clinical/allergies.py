@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openward.clinical import schemas
@@ -17,7 +17,7 @@ from openward.clinical.models import Allergy, AllergyAssessment
 from openward.clinical.service import checked_patient
 from openward.core import audit
 from openward.core.actors import Actor
-from openward.db import utcnow
+from openward.db import insert_on_conflict, utcnow
 from openward.identity import service as identity_service
 from openward.patients.events import AllergiesReported
 from openward.patients.service import BannerFact
@@ -134,25 +134,25 @@ async def _record(
 
 
 async def _set_no_known(db: AsyncSession, patient_id: int, none_known: bool, actor: Actor) -> None:
-    assessment = await db.scalar(
-        select(AllergyAssessment).where(AllergyAssessment.patient_id == patient_id)
-    )
-    if assessment is None:
-        if not none_known:
-            return
-        db.add(
-            AllergyAssessment(
-                patient_id=patient_id,
-                no_known_allergies=True,
-                assessed_by=actor.id,
-                assessed_at=utcnow(),
+    """One statement, so two nurses recording it at once both succeed (one row a patient):
+    "none known" is upserted; an allergy on file clears a "none known" that was there."""
+    now = utcnow()
+    if none_known:
+        upsert = insert_on_conflict(db)(AllergyAssessment).values(
+            patient_id=patient_id, no_known_allergies=True, assessed_by=actor.id, assessed_at=now
+        )
+        await db.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[AllergyAssessment.patient_id],
+                set_={"no_known_allergies": True, "assessed_by": actor.id, "assessed_at": now},
             )
         )
-    elif assessment.no_known_allergies != none_known or none_known:
-        assessment.no_known_allergies = none_known
-        assessment.assessed_by = actor.id
-        assessment.assessed_at = utcnow()
-    await db.flush()
+        return
+    await db.execute(
+        update(AllergyAssessment)
+        .where(AllergyAssessment.patient_id == patient_id, AllergyAssessment.no_known_allergies)
+        .values(no_known_allergies=False, assessed_by=actor.id, assessed_at=now)
+    )
 
 
 async def add_allergy(
@@ -300,7 +300,9 @@ async def list_allergies(
 
 async def assessment_of(db: AsyncSession, patient_id: int) -> AllergyAssessment | None:
     return await db.scalar(
-        select(AllergyAssessment).where(AllergyAssessment.patient_id == patient_id)
+        select(AllergyAssessment)
+        .where(AllergyAssessment.patient_id == patient_id)
+        .execution_options(populate_existing=True)  # written by one UPDATE/upsert statement
     )
 
 
